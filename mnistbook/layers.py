@@ -1,0 +1,308 @@
+"""Fully connected layers: the lecture's ``Layer`` and ``SoftmaxLayer``, plus ``ReLULayer``.
+
+One code path serves one sample ``x`` of shape ``(nin,)`` and a batch of shape
+``(N, nin)``: a batch is just ``N`` rows, and matrix products handle all rows at
+once. Gradients and loss *accumulate* over calls until ``update(alpha)`` applies
+and clears them, which is how the lecture forms minibatches.
+"""
+import numpy as np
+
+from .functions import d_relu, d_sigmoid, log_softmax, relu, sigmoid, softmax
+
+
+class Layer:
+    r"""A fully connected layer with sigmoid activation: :math:`y = \sigma(x W^T + b)`.
+
+    Parameters
+    ----------
+    nin, nout : int
+        Number of inputs and of outputs (units).
+    rng : numpy.random.Generator, optional
+        Source of the initial weights (a fresh unseeded one if omitted).
+    init : {"uniform", "xavier", "he"}
+        ``"uniform"``: the lecture's :math:`U[-0.5, 0.5)` for ``w`` and ``b``.
+        ``"xavier"``: :math:`U[-a, a)` with :math:`a = \sqrt{6 / (n_{in} + n_{out})}`,
+        suited to sigmoid. ``"he"``: normal with std :math:`\sqrt{2 / n_{in}}`, suited
+        to ReLU. Both scaled ones start with ``b = 0``.
+    dtype : data-type
+        float64 (default) or float32 (faster, and precise enough for training).
+
+    Attributes
+    ----------
+    w, dw : ndarray, shape (nout, nin)
+        Weights and their accumulated gradient :math:`\partial L / \partial w`.
+    b, db : ndarray, shape (nout,)
+        Biases and their accumulated gradient.
+    x, y : ndarray, shape (nin,) or (N, nin); (nout,) or (N, nout)
+        Input and output of the last ``forward`` call.
+    loss : float
+        Loss accumulated since the last ``update``.
+
+    Examples
+    --------
+    >>> layer = Layer(3, 2, rng=np.random.default_rng(0))
+    >>> layer.w.shape, layer.b.shape
+    ((2, 3), (2,))
+    >>> layer.forward(np.ones(3)).shape, layer.forward(np.ones((5, 3))).shape
+    ((2,), (5, 2))
+    """
+
+    activation = staticmethod(sigmoid)      # y = activation(z)
+    d_activation = staticmethod(d_sigmoid)  # dy/dz, written with y
+
+    def __init__(self, nin, nout, *, rng=None, init="uniform", dtype=np.float64):
+        rng = np.random.default_rng() if rng is None else rng
+        self.nin, self.nout, self.dtype = nin, nout, np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise ValueError(f"dtype: expected a floating type, got {self.dtype}")
+        if init == "uniform":
+            w, b = rng.random((nout, nin)) - 0.5, rng.random(nout) - 0.5
+        elif init == "xavier":
+            limit = np.sqrt(6 / (nin + nout))
+            w, b = rng.uniform(-limit, limit, (nout, nin)), np.zeros(nout)
+        elif init == "he":
+            w, b = rng.normal(0, np.sqrt(2 / nin), (nout, nin)), np.zeros(nout)
+        else:
+            raise ValueError(f"init: expected 'uniform', 'xavier' or 'he', got {init!r}")
+        # draw in float64, then cast: the same seed gives the same net in either dtype
+        self.w, self.b = w.astype(self.dtype), b.astype(self.dtype)
+        self.dw, self.db = np.zeros_like(self.w), np.zeros_like(self.b)
+        self.x = self.y = None
+        self.loss = 0.0
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.nin}, {self.nout}, dtype={self.dtype})"
+
+    def _check_input(self, x):
+        """Return ``x`` in the layer's dtype (no copy if it already is), or raise ValueError."""
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.nin:
+            raise ValueError(f"x: expected shape ({self.nin},) or (N, {self.nin}), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"x: expected finite values, got nan or inf in an array of shape {x.shape}")
+        return x
+
+    def _check_like_y(self, name, a):
+        """Return ``a`` (a target or a delta) in the layer's dtype, shaped like ``self.y``."""
+        if self.y is None:
+            raise ValueError(f"{name}: call forward(x) first")
+        a = np.asarray(a, dtype=self.dtype)
+        if a.shape != self.y.shape:
+            raise ValueError(f"{name}: expected shape {self.y.shape} (like y), got {a.shape}")
+        return a
+
+    def forward(self, x):
+        """Compute and remember the output for one sample or a batch.
+
+        Parameters
+        ----------
+        x : array_like, shape (nin,) or (N, nin)
+
+        Returns
+        -------
+        y : ndarray, shape (nout,) or (N, nout)
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.forward([3.0, 4.0])
+        array([0.5])
+        """
+        self.x = self._check_input(x)
+        self.y = self.activation(self.x @ self.w.T + self.b)  # one row of y per row of x
+        return self.y
+
+    def mse_loss(self, ya):
+        r"""Add the squared error :math:`\sum (y - y_a)^2` to ``loss``; return its gradient.
+
+        Parameters
+        ----------
+        ya : array_like, same shape as ``y``
+            Target output(s).
+
+        Returns
+        -------
+        delta : ndarray, same shape as ``y``
+            :math:`\partial L / \partial y = 2 (y - y_a)`, the input of ``backward``.
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.forward([3.0, 4.0])
+        array([0.5])
+        >>> layer.mse_loss([1.0]), layer.loss
+        (array([-1.]), 0.25)
+        """
+        diff = self.y - self._check_like_y("ya", ya)
+        self.loss += float(np.sum(diff * diff))
+        return 2 * diff
+
+    def _accumulate(self, g):
+        r"""Add the gradients for :math:`g = \partial L / \partial z`; return :math:`\partial L / \partial x`.
+
+        :math:`\partial L / \partial w_{ij} = \sum_s g_{si} x_{sj}` is ``g.T @ x``
+        (an outer product for one sample); the sum over samples ``s`` is what
+        makes one batched call equal ``N`` one-sample calls.
+        """
+        g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)  # one sample = a batch of 1
+        self.dw += g2.T @ x2
+        self.db += g2.sum(axis=0)
+        return g @ self.w
+
+    def backward(self, delta):
+        r"""Accumulate ``dw``, ``db`` from :math:`\delta = \partial L / \partial y`; return ``dx``.
+
+        With :math:`g = \delta \odot \sigma'(z)`:
+        :math:`dw \mathrel{+}= g^T x`, :math:`db \mathrel{+}= \sum_s g_s`,
+        :math:`dx = g W`.
+
+        Parameters
+        ----------
+        delta : array_like, same shape as ``y``
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``x``
+            The ``delta`` for the previous layer.
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = [[1.0, -1.0]], 0
+        >>> layer.forward([3.0, 3.0])
+        array([0.5])
+        >>> layer.backward([4.0])
+        array([ 1., -1.])
+        >>> layer.dw, layer.db
+        (array([[3., 3.]]), array([1.]))
+        """
+        g = self._check_like_y("delta", delta) * self.d_activation(self.y)
+        return self._accumulate(g)
+
+    def update(self, alpha):
+        """Step ``w -= alpha * dw``, ``b -= alpha * db``; then clear ``dw``, ``db`` and ``loss``.
+
+        Parameters
+        ----------
+        alpha : float
+            Learning rate.
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.dw[:], layer.db[:] = 1, 2
+        >>> layer.update(0.5)
+        >>> layer.w, layer.b, layer.dw
+        (array([[-0.5, -0.5]]), array([-1.]), array([[0., 0.]]))
+        """
+        self.w -= alpha * self.dw
+        self.b -= alpha * self.db
+        self.dw.fill(0)  # in place: keeps the buffers (and their dtype)
+        self.db.fill(0)
+        self.loss = 0.0
+
+
+class ReLULayer(Layer):
+    r"""A fully connected layer with ReLU activation :math:`y = \max(x W^T + b, 0)`.
+
+    Same parameters and methods as :class:`Layer`; only the activation differs.
+
+    Examples
+    --------
+    >>> layer = ReLULayer(2, 2, rng=np.random.default_rng(0))
+    >>> layer.w[:], layer.b[:] = [[1.0, 0.0], [-1.0, 0.0]], 0
+    >>> layer.forward([2.0, 5.0])
+    array([2., 0.])
+    """
+
+    activation = staticmethod(relu)
+    d_activation = staticmethod(d_relu)
+
+
+class SoftmaxLayer(Layer):
+    r"""A fully connected layer with softmax output :math:`y = \mathrm{softmax}(x W^T + b)`.
+
+    Use it as the last layer with :meth:`cross_entropy_loss_backward`. Besides
+    ``y`` it keeps ``log_y = log_softmax(z)``, finite even where ``y`` underflows
+    to 0, so the loss is never infinite. Same parameters as :class:`Layer`.
+
+    Examples
+    --------
+    >>> layer = SoftmaxLayer(3, 4, rng=np.random.default_rng(0))
+    >>> y = layer.forward(np.ones((2, 3)))
+    >>> y.shape, np.allclose(y.sum(axis=1), 1)
+    ((2, 4), True)
+    """
+
+    activation = staticmethod(softmax)
+
+    def forward(self, x):
+        """Like :meth:`Layer.forward`, with softmax; also stores ``log_y``.
+
+        Examples
+        --------
+        >>> layer = SoftmaxLayer(2, 2, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = [[1000.0, 0.0], [0.0, 0.0]], 0
+        >>> layer.forward([1.0, 0.0]), layer.log_y
+        (array([1., 0.]), array([    0., -1000.]))
+        """
+        self.x = self._check_input(x)
+        self.log_y = log_softmax(self.x @ self.w.T + self.b)
+        self.y = np.exp(self.log_y)  # softmax, without a second pass over z
+        return self.y
+
+    def backward(self, delta):
+        r"""Backward through the softmax for any loss: the Jacobian-vector product.
+
+        Since :math:`\partial y_i / \partial z_k = y_i (\delta_{ik} - y_k)`,
+        :math:`g = y \odot (\delta - \sum_i \delta_i y_i)`; then as :meth:`Layer.backward`.
+
+        Examples
+        --------
+        >>> layer = SoftmaxLayer(2, 2, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.forward([1.0, 1.0])
+        array([0.5, 0.5])
+        >>> layer.backward([1.0, 1.0])  # adding a constant to every y_i: no change
+        array([0., 0.])
+        """
+        delta = self._check_like_y("delta", delta)
+        g = self.y * (delta - np.sum(delta * self.y, axis=-1, keepdims=True))
+        return self._accumulate(g)
+
+    def cross_entropy_loss_backward(self, ya):
+        r"""Add the cross-entropy loss to ``loss`` and accumulate its gradients; return dx.
+
+        The loss is :math:`H(y_a, y) = -\sum_i y_{a,i} \log y_i`, computed from
+        ``log_y``; for a one-hot ``ya`` it is the NLL :math:`-\log y_\ell`
+        of the correct label :math:`\ell`. Softmax and cross-entropy together
+        have the simple gradient :math:`\partial L / \partial z = y - y_a`, so
+        :math:`\partial L / \partial w_{ij} = (y_i - y_{a,i})\, x_j`.
+
+        Parameters
+        ----------
+        ya : array_like, same shape as ``y``
+            One-hot target(s) (any distributions summing to 1 work).
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``x``
+
+        Examples
+        --------
+        >>> layer = SoftmaxLayer(2, 2, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.forward([1.0, 3.0])
+        array([0.5, 0.5])
+        >>> layer.cross_entropy_loss_backward([0.0, 1.0]), round(layer.loss, 4)
+        (array([0., 0.]), 0.6931)
+        >>> layer.dw
+        array([[ 0.5,  1.5],
+               [-0.5, -1.5]])
+        """
+        ya = self._check_like_y("ya", ya)
+        self.loss -= float(np.sum(ya * self.log_y))
+        return self._accumulate(self.y - ya)
