@@ -1,0 +1,131 @@
+"""Sphinx configuration for the mnistbook course site.
+
+Build with ``sphinx-build -c . docs _build/html`` (``nox -s docs`` does it with
+the strict flags).  The chapters in ``docs/`` are MyST markdown notebooks that
+myst-nb executes during the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # autodoc and the chapters import this checkout's mnistbook
+
+import mnistbook  # noqa: E402
+
+project = "Deep learning from scratch: MNIST"
+author = "the mnistbook authors"
+copyright = "2026, the mnistbook authors. Text CC BY-SA 4.0"
+release = mnistbook.__version__
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from _static: pages typeset offline
+    "sphinx_copybutton",
+    "sphinx_design",
+    "sphinx_exercise",
+]
+
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
+nitpicky = True
+nitpick_ignore_regex = [
+    # intersphinx cannot fetch NumPy's inventory offline: its names stay plain text.
+    (r"py:.*", r"(numpy|np)\..*"),
+    # Docstring types are prose ("ndarray of shape (N, nin)"); only dotted names are links.
+    (r"py:(class|obj)", r"[^.]*"),
+]
+
+# -- MyST and myst-nb ---------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
+myst_heading_anchors = 3
+
+nb_execution_mode = "cache"
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True  # a failing cell fails the build ...
+nb_execution_show_tb = True  # ... and the log shows its traceback
+nb_merge_streams = True
+nb_output_stderr = "warn"  # stray warnings in a chapter are build errors under -W
+
+
+def _fingerprint() -> str:
+    """Hash of everything besides a chapter's own cells that can change its results."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "mnistbook").rglob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    for name in ("pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+        path = ROOT / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:16]
+
+
+# myst-nb's cache only notices edits to a chapter's cells.  Keying the cache
+# folder on the library source and pinned environment means a changed
+# mnistbook re-executes every chapter instead of showing stale results.
+_cache_root = Path(os.environ.get("MNISTBOOK_NB_CACHE", ROOT / "_build" / ".jupyter_cache"))
+nb_execution_cache_path = str(_cache_root / _fingerprint())
+if _cache_root.is_dir():
+    for _old in _cache_root.iterdir():
+        if _old.is_dir() and _old != Path(nb_execution_cache_path):
+            shutil.rmtree(_old, ignore_errors=True)
+
+# The kernels that execute the chapters import this checkout's mnistbook too.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
+# -- HTML ------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = "Deep learning from scratch: MNIST"
+html_static_path = ["docs/_static"]
+html_css_files = ["mnistbook.css"]
+html_last_updated_fmt = None
+html_theme_options = {
+    "use_download_button": True,
+    "use_fullscreen_button": True,
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+    "navigation_with_keys": False,
+}
+
+# Copy buttons on code only: not on outputs, and without prompts.
+copybutton_selector = "div.cell_input div.highlight pre, div.doctest div.highlight pre, div.highlight-python div.highlight pre, div.highlight-bash div.highlight pre, div.highlight-console div.highlight pre"
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = False
+
+# -- autodoc -----------------------------------------------------------------
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+napoleon_use_param = False  # types as plain text: shapes like "(N, n)" are not class names
+
+
+# -- executed notebooks as downloads --------------------------------------------
+def _offer_executed_notebook(app, pagename, templatename, context, doctree):
+    """Put the executed ``.ipynb`` of a notebook page next to its ``.md`` download."""
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.exists():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def setup(app):
+    # Runs before the theme adds its download buttons (priority 500).
+    app.connect("html-page-context", _offer_executed_notebook, priority=400)

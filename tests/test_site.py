@@ -1,0 +1,178 @@
+"""Browser tests: the built site, served on 127.0.0.1, in headless Chromium.
+
+They need a built site (``nox -s tests`` builds it first; otherwise run
+``nox -s docs``) and Debian's chromium.  Every page is opened as a reader
+would open it; a screenshot of each is saved under ``_build/screenshots``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = Path(os.environ.get("MNISTBOOK_SITE", ROOT / "_build" / "html"))
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+# Sphinx's generated pages that are not part of the book's reading order.
+NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+
+pytestmark = pytest.mark.browser
+
+
+def site_pages() -> list[str]:
+    if not (SITE / "index.html").exists():
+        return []
+    pages = [
+        path.relative_to(SITE).as_posix()
+        for path in SITE.rglob("*.html")
+        if not path.relative_to(SITE).parts[0].startswith("_")
+    ]
+    return sorted(page for page in pages if page not in NOT_PAGES)
+
+
+PAGES = site_pages()
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    if not PAGES:
+        pytest.fail(f"no built site in {SITE}: run `nox -s docs` (or `nox -s tests`) first")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep the test log readable
+        pass
+
+
+def chromium_path() -> str:
+    path = os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.fail("Chromium not found: apt-get install chromium, or set MNISTBOOK_CHROMIUM")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class PageVisit:
+    """A page opened in a fresh context, recording console errors and requests."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
+        self.context.route("**/*", self._route)
+        self.page.goto(url, wait_until="load")
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES or ["index.html"])
+def test_page(browser, site_url, page_name):
+    visit = PageVisit(browser, f"{site_url}/{page_name}")
+    page = visit.page
+    try:
+        if page.locator("span.math, div.math").count():
+            # MathJax replaces the TeX source with mjx-container elements.
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15_000)
+            page.evaluate("() => MathJax.startup.promise")  # resolves once typesetting is done
+            text = page.locator("article").inner_text()
+            assert "\\(" not in text and "\\[" not in text, "raw TeX left on the page"
+            assert page.locator("mjx-container").count() >= page.locator("span.math, div.math").count()
+        page.wait_for_load_state("networkidle")
+        broken = page.evaluate(
+            "() => Array.from(document.images)"
+            ".filter(img => !img.complete || img.naturalWidth === 0).map(img => img.src)"
+        )
+        assert broken == [], f"images that did not load: {broken}"
+        code_cells = page.locator("div.cell_input div.highlight").count()
+        if code_cells:
+            assert page.locator("div.cell_input button.copybtn").count() == code_cells
+        assert page.locator("div.cell_output button.copybtn").count() == 0, "copy button on an output"
+        assert visit.outside == [], f"requests leaving 127.0.0.1: {visit.outside}"
+        assert visit.failed == [], f"failed requests: {visit.failed}"
+        assert visit.errors == [], f"JavaScript console errors: {visit.errors}"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / (page_name.replace("/", "__")[:-5] + ".png")), full_page=True)
+    finally:
+        visit.close()
+
+
+def test_search_finds_a_chapter(browser, site_url):
+    visit = PageVisit(browser, f"{site_url}/search.html?q=softmax")
+    try:
+        results = visit.page.locator("#search-results li a")
+        results.first.wait_for(timeout=15_000)
+        links = [results.nth(i).get_attribute("href") for i in range(results.count())]
+        assert any("softmax" in (link or "") for link in links), links
+        assert visit.outside == [] and visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_chapter_downloads(site_url):
+    """Each chapter offers its .md source and its executed .ipynb."""
+    import json
+    import urllib.request
+
+    chapters = [p for p in PAGES if (ROOT / "docs" / p.replace(".html", ".md")).exists()]
+    notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()]
+    assert notebooks, "no executed chapter in the site"
+    for page in notebooks:
+        stem = page[:-5]
+        html = (SITE / page).read_text()
+        assert f"_sources/{stem}.md" in html and f"_sources/{stem}.ipynb" in html, page
+        with urllib.request.urlopen(f"{site_url}/_sources/{stem}.ipynb") as response:
+            notebook = json.load(response)
+        executed = [c for c in notebook["cells"] if c["cell_type"] == "code" and c.get("execution_count")]
+        assert executed, f"{stem}.ipynb has no executed cells"
