@@ -90,7 +90,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Deep learning from scratch: MNIST"
 html_static_path = ["docs/_static"]
 html_css_files = ["mnistbook.css"]
-html_last_updated_fmt = None
+html_context = {"default_mode": "auto"}  # light or dark as the reader's system prefers
 html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": True,
