@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # autodoc and the chapters import this checkout's mnistbook
 
 import mnistbook  # noqa: E402
+from docutils import nodes as docutils_nodes  # noqa: E402
+from sphinx.transforms.post_transforms import SphinxPostTransform  # noqa: E402
 
 project = "Deep learning from scratch: MNIST"
 author = "the mnistbook authors"
@@ -33,6 +35,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinx_exercise",
+    "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
@@ -82,8 +85,15 @@ if _cache_root.is_dir():
 
 # The kernels that execute the chapters import this checkout's mnistbook too.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Kernels draw with the inline backend (no display, figures become outputs);
+# an inherited MPLBACKEND=Agg would silently drop every figure.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("PYTHONHASHSEED", "0")
+
+# -- exercises ------------------------------------------------------------------
+# One style: "Exercise 4-1: title" (the lecture's numbers, hence :nonumber:),
+# each followed by a collapsed "Solution".
+exercise_style = "solution_follow_exercise"
 
 # -- HTML ------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
@@ -126,6 +136,23 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+class ExerciseTitles(SphinxPostTransform):
+    """Title exercises "Exercise 4-1: ..." rather than sphinx-exercise's "Exercise (4-1: ...)"."""
+
+    default_priority = 21  # right after sphinx-exercise builds its titles
+
+    def run(self):
+        from sphinx_exercise.nodes import exercise_node
+
+        for node in self.document.findall(exercise_node):
+            title = node.children[0]
+            parts = title.children
+            if len(parts) > 2 and parts[1].astext() == " (" and parts[-1].astext() == ")":
+                title.replace(parts[1], docutils_nodes.Text(" "))
+                title.remove(parts[-1])
+
+
 def setup(app):
+    app.add_post_transform(ExerciseTitles)
     # Runs before the theme adds its download buttons (priority 500).
     app.connect("html-page-context", _offer_executed_notebook, priority=400)

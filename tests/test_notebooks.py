@@ -45,6 +45,7 @@ def test_chapter_executes_within_its_bands(chapter):
     notebook = jupytext.read(source)
     env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's mnistbook
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # as conf.py
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "docs")}})
     client.execute()  # raises CellExecutionError, with the traceback, on a failed check
