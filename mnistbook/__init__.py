@@ -8,6 +8,7 @@ from .functions import (cross_entropy, d_relu, d_sigmoid, log_softmax, nll_loss,
 from .gradcheck import check_layer, numerical_gradient, relative_error
 from .idx import IDXError, load_mnist
 from .layers import Layer, ReLULayer, SoftmaxLayer
+from .optim import Adam, Momentum
 from .persist import load, save
 from .training import History, TrainingDiverged, accuracy, predict, sgd, train_step
 
@@ -21,6 +22,8 @@ __all__ = [
     "Layer", "ReLULayer", "SoftmaxLayer",
     # gradcheck.py
     "numerical_gradient", "relative_error", "check_layer",
+    # optim.py
+    "Momentum", "Adam",
     # training.py
     "predict", "accuracy", "train_step", "sgd", "History", "TrainingDiverged",
     # persist.py

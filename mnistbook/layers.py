@@ -139,7 +139,7 @@ class Layer:
         self.loss += float(np.sum(diff * diff))
         return 2 * diff
 
-    def _accumulate(self, g):
+    def _accumulate(self, g, need_dx=True):
         r"""Add the gradients for :math:`g = \partial L / \partial z`; return :math:`\partial L / \partial x`.
 
         :math:`\partial L / \partial w_{ij} = \sum_s g_{si} x_{sj}` is ``g.T @ x``
@@ -149,9 +149,9 @@ class Layer:
         g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)  # one sample = a batch of 1
         self.dw += g2.T @ x2
         self.db += g2.sum(axis=0)
-        return g @ self.w
+        return g @ self.w if need_dx else None  # the first layer's dx is never used
 
-    def backward(self, delta):
+    def backward(self, delta, need_dx=True):
         r"""Accumulate ``dw``, ``db`` from :math:`\delta = \partial L / \partial y`; return ``dx``.
 
         With :math:`g = \delta \odot \sigma'(z)`:
@@ -161,6 +161,9 @@ class Layer:
         Parameters
         ----------
         delta : array_like, same shape as ``y``
+        need_dx : bool
+            False skips computing ``dx`` (a third of the work of a wide
+            first layer, whose ``dx`` nobody uses) and returns None.
 
         Returns
         -------
@@ -179,7 +182,7 @@ class Layer:
         (array([[3., 3.]]), array([1.]))
         """
         g = self._check_like_y("delta", delta) * self.d_activation(self.y)
-        return self._accumulate(g)
+        return self._accumulate(g, need_dx)
 
     def update(self, alpha):
         """Step ``w -= alpha * dw``, ``b -= alpha * db``; then clear ``dw``, ``db`` and ``loss``.
@@ -254,7 +257,7 @@ class SoftmaxLayer(Layer):
         self.y = np.exp(self.log_y)  # softmax, without a second pass over z
         return self.y
 
-    def backward(self, delta):
+    def backward(self, delta, need_dx=True):
         r"""Backward through the softmax for any loss: the Jacobian-vector product.
 
         Since :math:`\partial y_i / \partial z_k = y_i (\delta_{ik} - y_k)`,
@@ -271,9 +274,9 @@ class SoftmaxLayer(Layer):
         """
         delta = self._check_like_y("delta", delta)
         g = self.y * (delta - np.sum(delta * self.y, axis=-1, keepdims=True))
-        return self._accumulate(g)
+        return self._accumulate(g, need_dx)
 
-    def cross_entropy_loss_backward(self, ya):
+    def cross_entropy_loss_backward(self, ya, need_dx=True):
         r"""Add the cross-entropy loss to ``loss`` and accumulate its gradients; return dx.
 
         The loss is :math:`H(y_a, y) = -\sum_i y_{a,i} \log y_i`, computed from
@@ -286,6 +289,8 @@ class SoftmaxLayer(Layer):
         ----------
         ya : array_like, same shape as ``y``
             One-hot target(s) (any distributions summing to 1 work).
+        need_dx : bool
+            As in :meth:`Layer.backward`: False returns None.
 
         Returns
         -------
@@ -305,4 +310,4 @@ class SoftmaxLayer(Layer):
         """
         ya = self._check_like_y("ya", ya)
         self.loss -= float(np.sum(ya * self.log_y))
-        return self._accumulate(self.y - ya)
+        return self._accumulate(self.y - ya, need_dx)

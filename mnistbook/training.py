@@ -142,12 +142,13 @@ def train_step(layers, x, labels_onehot):
     last = layers[-1]
     loss_before = last.loss  # the layer's loss accumulates; return only this batch's part
     predict(layers, x)
+    need_dx = len(layers) > 1  # the first layer's dx (a gradient for the images) is not needed
     if isinstance(last, SoftmaxLayer):
-        delta = last.cross_entropy_loss_backward(labels_onehot)
+        delta = last.cross_entropy_loss_backward(labels_onehot, need_dx)
     else:
-        delta = last.backward(last.mse_loss(labels_onehot))
+        delta = last.backward(last.mse_loss(labels_onehot), need_dx)
     for layer in reversed(layers[:-1]):
-        delta = layer.backward(delta)
+        delta = layer.backward(delta, need_dx=layer is not layers[0])
     return last.loss - loss_before
 
 
@@ -157,7 +158,7 @@ def _check_data(layers, images, labels, name):
     images = np.asarray(images, dtype=first.dtype)  # convert once, not every minibatch
     if images.ndim != 2 or images.shape[1] != first.nin:
         raise ValueError(f"{name} images: expected shape (N, {first.nin}), got {images.shape}")
-    if not np.isfinite(images).all():
+    if not (np.isfinite(images.min()) and np.isfinite(images.max())):  # nan or inf shows in one
         raise ValueError(f"{name} images: expected finite values, got nan or inf")
     return images, _check_labels(labels, len(images), layers[-1].nout)
 
