@@ -5,6 +5,7 @@
                        browser tests over a freshly built site
     nox -s doctest     only the doctests of the mnistbook API
     nox -s notebooks   execute the MNIST training chapters outside Sphinx
+    nox -s bench       time one epoch several ways (writes _build/bench.json)
     nox -s serve       rebuild and preview the site on http://127.0.0.1:8000
 """
 
@@ -91,6 +92,15 @@ def notebooks(session: nox.Session) -> None:
     """Execute the MNIST training chapters; their hidden cells check the quoted results."""
     install(session, "docs", "test")
     session.run("pytest", "-v", "-s", "tests/test_notebooks.py", env={**ENV, "MNISTBOOK_NOTEBOOKS": "1"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time one MNIST epoch: the lecture's loop, batched float64 and float32, PyTorch."""
+    install(session, "docs")  # threadpoolctl comes with the docs extra
+    session.install("torch==2.13.0")  # the CPU build; a bare `torch` would fetch a CUDA one
+    session.run("python", "-m", "mnistbook", "bench", "--json", "_build/bench.json",
+                *session.posargs, env=ENV)
 
 
 @nox.session
