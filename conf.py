@@ -152,7 +152,14 @@ class ExerciseTitles(SphinxPostTransform):
                 title.remove(parts[-1])
 
 
+def _fetch_data(app):
+    """Fetch MNIST before any chapter runs, so a first build's download
+    messages go to the build log rather than into a chapter's output."""
+    mnistbook.fetch_mnist()
+
+
 def setup(app):
     app.add_post_transform(ExerciseTitles)
+    app.connect("builder-inited", _fetch_data)
     # Runs before the theme adds its download buttons (priority 500).
     app.connect("html-page-context", _offer_executed_notebook, priority=400)

@@ -34,6 +34,14 @@ def glued_values(notebook) -> dict[str, str]:
     return values
 
 
+@pytest.fixture(scope="module", autouse=True)
+def mnist_data():
+    """Fetch the data first, so download messages stay out of the chapters' outputs."""
+    from mnistbook import fetch_mnist
+
+    fetch_mnist()
+
+
 @pytest.mark.parametrize("chapter", TRAINING_CHAPTERS)
 def test_chapter_executes_within_its_bands(chapter):
     import jupytext
