@@ -91,7 +91,8 @@ def tests(session: nox.Session) -> None:
 def notebooks(session: nox.Session) -> None:
     """Execute the MNIST training chapters; their hidden cells check the quoted results."""
     install(session, "docs", "test")
-    session.run("pytest", "-v", "-s", "tests/test_notebooks.py", env={**ENV, "MNISTBOOK_NOTEBOOKS": "1"})
+    session.run("pytest", "-v", "-s", "tests/test_notebooks.py", *session.posargs,
+                env={**ENV, "MNISTBOOK_NOTEBOOKS": "1"})
 
 
 @nox.session

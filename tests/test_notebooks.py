@@ -30,7 +30,9 @@ def glued_values(notebook) -> dict[str, str]:
         for output in cell.get("outputs", []):
             key = output.get("metadata", {}).get("scrapbook", {}).get("name")
             if key:
-                values[key] = output["data"].get("text/plain", "<figure>")
+                # glue stores its bundle under prefixed mime types (.../text/plain)
+                texts = [v for k, v in output["data"].items() if k.endswith("text/plain")]
+                values[key] = texts[0] if texts else "<figure>"
     return values
 
 
