@@ -26,7 +26,8 @@ def bench(args):
 
 def main(argv=None):
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its exit status."""
-    parser = argparse.ArgumentParser(prog="python -m mnistbook", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistbook", description="Get the MNIST data, or time one training epoch.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fetch_parser = commands.add_parser("fetch", help="download and verify the four MNIST files")
