@@ -54,17 +54,20 @@ class Layer:
         rng = np.random.default_rng() if rng is None else rng
         self.nin, self.nout, self.dtype = nin, nout, np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
-            raise ValueError(f"dtype: expected a floating type, got {self.dtype}")
+            raise ValueError(
+                f"dtype: expected a floating type, got {self.dtype}")
         if init == "uniform":
             w, b = rng.random((nout, nin)) - 0.5, rng.random(nout) - 0.5
         elif init == "xavier":
             limit = np.sqrt(6 / (nin + nout))
             w, b = rng.uniform(-limit, limit, (nout, nin)), np.zeros(nout)
         elif init == "he":
-            w, b = rng.normal(0, np.sqrt(2 / nin), (nout, nin)), np.zeros(nout)
+            std = np.sqrt(2 / nin)
+            w, b = rng.normal(0, std, (nout, nin)), np.zeros(nout)
         else:
-            raise ValueError(f"init: expected 'uniform', 'xavier' or 'he', got {init!r}")
-        # draw in float64, then cast: the same seed gives the same net in either dtype
+            raise ValueError(
+                f"init: expected 'uniform', 'xavier' or 'he', got {init!r}")
+        # drawn in float64, then cast: one seed, one net, in either dtype
         self.w, self.b = w.astype(self.dtype), b.astype(self.dtype)
         self.dw, self.db = np.zeros_like(self.w), np.zeros_like(self.b)
         self.x = self.y = None
@@ -110,7 +113,8 @@ class Layer:
         array([0.5])
         """
         self.x = self._check_input(x)
-        self.y = self.activation(self.x @ self.w.T + self.b)  # one row of y per row of x
+        # one row of y per row of x
+        self.y = self.activation(self.x @ self.w.T + self.b)
         return self.y
 
     def mse_loss(self, ya):
@@ -146,10 +150,12 @@ class Layer:
         (an outer product for one sample); the sum over samples ``s`` is what
         makes one batched call equal ``N`` one-sample calls.
         """
-        g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)  # one sample = a batch of 1
+        # one sample is a batch of 1
+        g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)
         self.dw += g2.T @ x2
         self.db += g2.sum(axis=0)
-        return g @ self.w if need_dx else None  # the first layer's dx is never used
+        # the first layer's dx is never used: need_dx=False skips it
+        return g @ self.w if need_dx else None
 
     def backward(self, delta, need_dx=True):
         r"""Accumulate ``dw``, ``db`` from :math:`\delta = \partial L / \partial y`; return ``dx``.
