@@ -184,12 +184,15 @@ def load_dataset(data_dir=None, *, dtype=np.float64):
 
     def images(name):
         pixels = load_mnist(folder / f"{name}-images-idx3-ubyte.gz")
-        return np.divide(pixels.reshape(len(pixels), -1), 255, dtype=dtype)  # one pass, one array
+        flat = pixels.reshape(len(pixels), -1)
+        return np.divide(flat, 255, dtype=dtype)  # one pass, one array
 
     def labels(name):
-        return load_mnist(folder / f"{name}-labels-idx1-ubyte.gz").astype(np.int64)
+        path = folder / f"{name}-labels-idx1-ubyte.gz"
+        return load_mnist(path).astype(np.int64)
 
-    return MNIST(images("train"), labels("train"), images("t10k"), labels("t10k"))
+    return MNIST(images("train"), labels("train"),
+                 images("t10k"), labels("t10k"))
 
 
 # --- verification ---------------------------------------------------------------

@@ -107,7 +107,8 @@ def accuracy(layers, images, labels, batch_size=10_000):
     correct = 0
     for start in range(0, len(images), batch_size):
         y = predict(layers, images[start:start + batch_size])
-        correct += int(np.count_nonzero(y.argmax(axis=1) == labels[start:start + batch_size]))
+        hits = y.argmax(axis=1) == labels[start:start + batch_size]
+        correct += int(np.count_nonzero(hits))
     return correct / len(images)
 
 
@@ -140,9 +141,11 @@ def train_step(layers, x, labels_onehot):
     (True, True)
     """
     last = layers[-1]
-    loss_before = last.loss  # the layer's loss accumulates; return only this batch's part
+    # the layer's loss accumulates: return only this batch's part
+    loss_before = last.loss
     predict(layers, x)
-    need_dx = len(layers) > 1  # the first layer's dx (a gradient for the images) is not needed
+    # the first layer's dx (a gradient for the images) is not needed
+    need_dx = len(layers) > 1
     if isinstance(last, SoftmaxLayer):
         delta = last.cross_entropy_loss_backward(labels_onehot, need_dx)
     else:
@@ -258,13 +261,16 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
                                    f"try a smaller learning rate (alpha={alpha})") from error
         history.train_loss.append(total_loss / len(images))
         history.train_accuracy.append(correct / len(images))
-        message = f"train loss {history.train_loss[-1]:.4f}, train acc {history.train_accuracy[-1]:.4f}"
+        message = (f"train loss {history.train_loss[-1]:.4f}, "
+                   f"train acc {history.train_accuracy[-1]:.4f}")
         if validation is not None:
             history.val_accuracy.append(accuracy(layers, *validation))
             message += f", val acc {history.val_accuracy[-1]:.4f}"
-            if history.val_accuracy[-1] > max(history.val_accuracy[:-1], default=-1.0):
+            best_so_far = max(history.val_accuracy[:-1], default=-1.0)
+            if history.val_accuracy[-1] > best_so_far:
                 history.best_epoch, stale = epoch, 0
-                best_weights = [(layer.w.copy(), layer.b.copy()) for layer in layers]
+                best_weights = [(layer.w.copy(), layer.b.copy())
+                                for layer in layers]
             else:
                 stale += 1
         history.seconds.append(time.perf_counter() - start)
@@ -272,17 +278,20 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
             bar.set_postfix_str(message)
             bar.close()
         elif progress is not False:
-            print(f"epoch {epoch}/{epochs}: {message}, {history.seconds[-1]:.1f} s")
+            seconds = history.seconds[-1]
+            print(f"epoch {epoch}/{epochs}: {message}, {seconds:.1f} s")
         if patience is not None and stale >= patience:
             break
 
-    if patience is not None:  # early stopping keeps the best epoch, not the last one
+    # early stopping keeps the best epoch, not the last one
+    if patience is not None:
         for layer, (w, b) in zip(layers, best_weights):
             layer.w[...], layer.b[...] = w, b
     return history
 
 
-def _one_epoch(layers, images, labels, targets, order, batch_size, alpha, optimizer, bar, history):
+def _one_epoch(layers, images, labels, targets, order, batch_size, alpha,
+               optimizer, bar, history):
     """Train on each minibatch of ``order`` once; return (summed loss, correctly predicted count)."""
     total_loss, correct = 0.0, 0
     for first in range(0, len(order), batch_size):
@@ -291,7 +300,8 @@ def _one_epoch(layers, images, labels, targets, order, batch_size, alpha, optimi
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
         # running accuracy: the forward pass has already made these predictions
-        correct += int(np.count_nonzero(layers[-1].y.argmax(axis=1) == labels[batch]))
+        hits = layers[-1].y.argmax(axis=1) == labels[batch]
+        correct += int(np.count_nonzero(hits))
         total_loss += loss
         history.batch_loss.append(loss / len(batch))
         if optimizer is None:
