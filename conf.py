@@ -65,7 +65,7 @@ def _fingerprint() -> str:
     for path in sorted((ROOT / "mnistbook").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
-    for name in ("pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -127,12 +127,24 @@ napoleon_use_param = False  # types as plain text: shapes like "(N, n)" are not 
 # -- executed notebooks as downloads --------------------------------------------
 def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     """Put the executed ``.ipynb`` of a notebook page next to its ``.md`` download."""
+    import nbformat
+    from jupyter_cache import get_cache
+
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if not executed.exists():
         return
+    notebook = nbformat.read(executed, as_version=4)
+    if not any(cell.get("outputs") for cell in notebook.cells):
+        # myst-nb 1.4 writes a chapter taken from its cache without outputs;
+        # the outputs are in the cache, so merge them back in.
+        try:
+            cache = get_cache(app.config.nb_execution_cache_path)
+            _, notebook = cache.merge_match_into_notebook(notebook)
+        except KeyError:
+            pass  # not a cached chapter (one without code, say): offer it as it is
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, target)
+    nbformat.write(notebook, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
