@@ -167,13 +167,17 @@ def _batched_row(data, sizes, config, dtype, repeats, give_up_after=np.inf):
             "test_accuracy": accuracy(layers, test_images, data.test_labels)}, layers
 
 
+def _skipped_torch_row(note):
+    return {"name": "(4) PyTorch CPU, float32", "seconds": None, "test_accuracy": None,
+            "note": note}
+
+
 def _torch_row(data, sizes, config, threads, repeats):
     """Row (4): the same network, start, order and step in PyTorch (float32)."""
     try:
         import torch
     except ImportError:
-        return {"name": "(4) PyTorch CPU, float32", "seconds": None, "test_accuracy": None,
-                "note": "skipped: torch is not installed (pip install torch)"}
+        return _skipped_torch_row("skipped: torch is not installed (pip install torch)")
     old_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -275,8 +279,7 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
     if use_torch:
         rows.append(_torch_row(data, sizes, config, threads, repeats))
     else:
-        rows.append({"name": "(4) PyTorch CPU, float32", "seconds": None, "test_accuracy": None,
-                     "note": "skipped (--no-torch)"})
+        rows.append(_skipped_torch_row("skipped (--no-torch)"))
 
     flops = epoch_flops(sizes, n_train)
     result = {
