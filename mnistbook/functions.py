@@ -10,7 +10,8 @@ import numpy as np
 def _floats(x):
     """Return ``x`` as a floating ndarray, without copying when it already is one."""
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    # dtype.kind "f" is any floating type; np.issubdtype says the same, ten times slower
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def sigmoid(x):

@@ -4,6 +4,7 @@ The trainer calls exactly the layer methods the chapters teach (``forward``,
 ``mse_loss`` or ``cross_entropy_loss_backward``, ``backward``, ``update``), on
 minibatches instead of one sample at a time.
 """
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -297,7 +298,7 @@ def _one_epoch(layers, images, labels, targets, order, batch_size, alpha,
     for first in range(0, len(order), batch_size):
         batch = order[first:first + batch_size]
         loss = train_step(layers, images[batch], targets[batch])
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
         # running accuracy: the forward pass has already made these predictions
         hits = layers[-1].y.argmax(axis=1) == labels[batch]
