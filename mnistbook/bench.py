@@ -129,6 +129,71 @@ def per_sample_epoch(layers, images, targets, order, batch_size, alpha):
                 layer.update(alpha)
 
 
+def products_seconds(images, w, batch_size=50):
+    """Time only the first layer's two big products per minibatch, ``x @ w.T`` and ``g.T @ x``.
+
+    The floor under a batched epoch: its arithmetic at this batch size, without
+    the sigmoid, loss, checks and update around it. The images are taken in
+    order, ``batch_size`` rows at a time; ``g`` is a stand-in of ones, since the
+    values do not change the time.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, nin)
+    w : ndarray, shape (nout, nin)
+        First-layer weights, in the dtype of ``images``.
+    batch_size : int
+
+    Returns
+    -------
+    float
+        Seconds for all the minibatches of one pass over ``images``.
+
+    Examples
+    --------
+    >>> products_seconds(np.ones((100, 4)), np.ones((3, 4)), batch_size=10) > 0
+    True
+    """
+    g = np.ones((batch_size, w.shape[0]), w.dtype)
+    start = time.perf_counter()
+    for first in range(0, len(images), batch_size):
+        x = images[first:first + batch_size]
+        x @ w.T
+        g[:len(x)].T @ x  # the last minibatch may be shorter
+    return time.perf_counter() - start
+
+
+def step_cost_seconds(images, labels, sizes, config, dtype=np.float32):
+    """One ``sgd`` epoch of a network two units wide: the fixed cost of the minibatch steps.
+
+    Same images, batch size and calls as the real epoch, but the hidden layer
+    has 2 units instead of ``sizes[1]``, so there is almost no arithmetic left:
+    what remains is the cost of the calls themselves (gathering the minibatch,
+    checks, a few dozen small NumPy operations, ``update``), paid once per step.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> config = {"seed": 0, "batch_size": 10, "alpha": 0.1}
+    >>> step_cost_seconds(rng.random((50, 6)), rng.integers(0, 3, 50), (6, 4, 3), config) > 0
+    True
+    """
+    layers, rng = make_network((sizes[0], 2, sizes[-1]), config["seed"], dtype)
+    history = sgd(layers, images, labels, batch_size=config["batch_size"], alpha=config["alpha"],
+                  rng=rng, progress=False)
+    return history.seconds[0]
+
+
+def _time_split(data, sizes, config, repeats, layers):
+    """Where the float32 epoch's time goes: the big products alone, and the fixed step cost."""
+    images = data.train_images.astype(np.float32)
+    products = min(products_seconds(images, layers[0].w, config["batch_size"]) for _ in range(repeats))
+    steps = min(step_cost_seconds(images, data.train_labels, sizes, config) for _ in range(repeats))
+    return {"products_seconds": products,
+            "products_gflops": 4 * len(images) * sizes[0] * sizes[1] / products / 1e9,
+            "step_cost_seconds": steps, "step_cost_sizes": [sizes[0], 2, sizes[-1]]}
+
+
 def _per_sample_row(data, sizes, config, n_images):
     """Row (1): time the lecture's loop on the first ``n_images`` of the epoch's order."""
     layers, rng = make_network(sizes, config["seed"])
@@ -250,8 +315,10 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
     dict
         ``config``, ``machine``, ``threads``, ``matmul_gflops``, ``flops``,
         ``ideal_seconds``, ``rows`` (one dict per way: ``name``, ``seconds``,
-        ``test_accuracy``, ...), ``max_weight_difference`` (rows 1 and 2, if (1)
-        ran the whole epoch) and ``targets``.
+        ``test_accuracy``, ...), ``time_split`` (the float32 epoch's two big
+        products alone, and the fixed cost of its steps: :func:`products_seconds`,
+        :func:`step_cost_seconds`), ``max_weight_difference`` (rows 1 and 2, if
+        (1) ran the whole epoch) and ``targets``.
     """
     sizes = tuple(sizes)
     config = {"sizes": sizes, "activation": "sigmoid", "loss": "squared error, summed over the batch",
@@ -269,11 +336,12 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
             by_threads[threads] = _batched_row(data, sizes, config, np.float32, repeats,
                                                give_up_after=2 * fastest)
     threads = min(by_threads, key=lambda n: by_threads[n][0]["seconds"])
-    float32_row = by_threads[threads][0]
+    float32_row, float32_layers = by_threads[threads]
 
     with blas_threads(threads):
         per_sample_row, per_sample_layers = _per_sample_row(data, sizes, config, per_sample_images)
         float64_row, float64_layers = _batched_row(data, sizes, config, np.float64, repeats)
+        time_split = _time_split(data, sizes, config, repeats, float32_layers)
         rates[threads] = max(rates[threads], matmul_gflops(matmul_size))  # best of before and after
     rows = [per_sample_row, float64_row, float32_row]
     if use_torch:
@@ -288,6 +356,7 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
         "matmul_gflops": {"used": rates[threads], "by_threads": {str(n): r for n, r in rates.items()},
                           "size": matmul_size},
         "flops": flops, "ideal_seconds": flops / (rates[threads] * 1e9), "rows": rows,
+        "time_split": time_split,
         "max_weight_difference": None,
     }
     if not per_sample_row["extrapolated"]:  # same start, same order: same weights up to rounding
@@ -363,6 +432,13 @@ def format_table(result):
               + ", ".join(f"{_threads_text(_int(n))} {s:.2f} s"
                           for n, s in result["threads"]["float32_seconds"].items())
               + f" -> using {_threads_text(threads)} for every row (PyTorch too)"]
+    split, ideal = result["time_split"], result["ideal_seconds"]
+    lines += [f"where (3)'s time goes: the first layer's two products alone {split['products_seconds']:.2f} s "
+              f"({split['products_seconds'] / ideal:.1f}x ideal, {split['products_gflops']:.1f} GFLOP/s "
+              f"at batch {config['batch_size']});",
+              f"  the same epoch with a {'-'.join(map(str, split['step_cost_sizes']))} network "
+              f"(the calls of every step, almost no arithmetic) {split['step_cost_seconds']:.2f} s "
+              f"({split['step_cost_seconds'] / ideal:.1f}x ideal)"]
     if result["max_weight_difference"] is not None:
         lines.append(f"weights after (1) and (2) differ by at most {result['max_weight_difference']:.1e}")
     lines.append("")
