@@ -44,7 +44,7 @@ def main(argv=None):
     bench_parser.add_argument("--per-sample-images", type=int, metavar="N",
                               help="time the per-sample loop on N images and extrapolate "
                                    "(default: the whole epoch)")
-    bench_parser.add_argument("--repeats", type=int, default=3,
+    bench_parser.add_argument("--repeats", type=int, default=5,
                               help="time batched epochs this often, keep the best (default: %(default)s)")
     bench_parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], metavar="N",
                               help="BLAS thread counts to try (default: 1 2)")

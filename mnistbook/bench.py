@@ -286,7 +286,7 @@ def _torch_model(torch, layers):
 
 
 def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed=0,
-                  per_sample_images=None, repeats=3, thread_counts=(1, 2), use_torch=True,
+                  per_sample_images=None, repeats=5, thread_counts=(1, 2), use_torch=True,
                   matmul_size=2048):
     """Measure the four ways of training one epoch; return the results as a dict.
 
