@@ -184,13 +184,43 @@ def step_cost_seconds(images, labels, sizes, config, dtype=np.float32):
     return history.seconds[0]
 
 
-def _time_split(data, sizes, config, repeats, layers):
-    """Where the float32 epoch's time goes: the big products alone, and the fixed step cost."""
-    images = data.train_images.astype(np.float32)
-    products = min(products_seconds(images, layers[0].w, config["batch_size"]) for _ in range(repeats))
-    steps = min(step_cost_seconds(images, data.train_labels, sizes, config) for _ in range(repeats))
+def time_split(images, labels, sizes, config, w, repeats=2):
+    """Where a batched epoch's time goes: its big products alone, and the fixed cost of its steps.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, sizes[0])
+        Training images, in the dtype to measure (float32 in the benchmark).
+    labels : ndarray of int, shape (N,)
+    sizes : sequence of int
+        Layer widths of the network being explained.
+    config : dict
+        ``seed``, ``batch_size`` and ``alpha``, as for the epoch itself.
+    w : ndarray, shape (sizes[1], sizes[0])
+        First-layer weights (any values) for :func:`products_seconds`.
+    repeats : int
+        Each time is the best of this many runs.
+
+    Returns
+    -------
+    dict
+        ``products_seconds`` (:func:`products_seconds`), ``products_gflops`` (their
+        rate), ``step_cost_seconds`` (:func:`step_cost_seconds`) and
+        ``step_cost_sizes`` (the 2-unit network's widths).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> config = {"seed": 0, "batch_size": 10, "alpha": 0.1}
+    >>> split = time_split(rng.random((50, 6)), rng.integers(0, 3, 50), (6, 4, 3), config,
+    ...                    w=np.ones((4, 6)), repeats=1)
+    >>> sorted(split)
+    ['products_gflops', 'products_seconds', 'step_cost_seconds', 'step_cost_sizes']
+    """
+    products = min(products_seconds(images, w, config["batch_size"]) for _ in range(repeats))
+    steps = min(step_cost_seconds(images, labels, sizes, config, images.dtype) for _ in range(repeats))
     return {"products_seconds": products,
-            "products_gflops": 4 * len(images) * sizes[0] * sizes[1] / products / 1e9,
+            "products_gflops": 2 * 2 * len(images) * sizes[0] * sizes[1] / products / 1e9,
             "step_cost_seconds": steps, "step_cost_sizes": [sizes[0], 2, sizes[-1]]}
 
 
@@ -315,10 +345,9 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
     dict
         ``config``, ``machine``, ``threads``, ``matmul_gflops``, ``flops``,
         ``ideal_seconds``, ``rows`` (one dict per way: ``name``, ``seconds``,
-        ``test_accuracy``, ...), ``time_split`` (the float32 epoch's two big
-        products alone, and the fixed cost of its steps: :func:`products_seconds`,
-        :func:`step_cost_seconds`), ``max_weight_difference`` (rows 1 and 2, if
-        (1) ran the whole epoch) and ``targets``.
+        ``test_accuracy``, ...), ``time_split`` (:func:`time_split` of the
+        float32 epoch), ``max_weight_difference`` (rows 1 and 2, if (1) ran the
+        whole epoch) and ``targets``.
     """
     sizes = tuple(sizes)
     config = {"sizes": sizes, "activation": "sigmoid", "loss": "squared error, summed over the batch",
@@ -341,7 +370,8 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
     with blas_threads(threads):
         per_sample_row, per_sample_layers = _per_sample_row(data, sizes, config, per_sample_images)
         float64_row, float64_layers = _batched_row(data, sizes, config, np.float64, repeats)
-        time_split = _time_split(data, sizes, config, repeats, float32_layers)
+        split = time_split(data.train_images.astype(np.float32), data.train_labels, sizes, config,
+                           float32_layers[0].w, repeats)
         rates[threads] = max(rates[threads], matmul_gflops(matmul_size))  # best of before and after
     rows = [per_sample_row, float64_row, float32_row]
     if use_torch:
@@ -356,7 +386,7 @@ def run_benchmark(data, *, sizes=(784, 100, 10), batch_size=50, alpha=0.01, seed
         "matmul_gflops": {"used": rates[threads], "by_threads": {str(n): r for n, r in rates.items()},
                           "size": matmul_size},
         "flops": flops, "ideal_seconds": flops / (rates[threads] * 1e9), "rows": rows,
-        "time_split": time_split,
+        "time_split": split,
         "max_weight_difference": None,
     }
     if not per_sample_row["extrapolated"]:  # same start, same order: same weights up to rounding

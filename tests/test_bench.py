@@ -59,6 +59,21 @@ def test_result_structure_and_arithmetic():
     json.dumps(result)  # plain Python values only
 
 
+def test_time_split_is_in_the_result_and_the_table():
+    result = run_tiny()
+    split = result["time_split"]
+    assert split["step_cost_sizes"] == [12, 2, 10]
+    assert split["products_gflops"] == pytest.approx(2 * 2 * 300 * 12 * 8 / split["products_seconds"] / 1e9)
+    assert 0 < split["step_cost_seconds"] and 0 < split["products_seconds"]
+    assert "where (3)'s time goes" in bench.format_table(result)
+
+
+def test_products_seconds_takes_a_short_last_minibatch():
+    # 105 images in minibatches of 10: the last has 5 rows
+    images, w = np.ones((105, 4), np.float32), np.ones((3, 4), np.float32)
+    assert bench.products_seconds(images, w, batch_size=10) > 0
+
+
 def test_per_sample_subset_is_extrapolated_and_says_so():
     result = run_tiny(per_sample_images=50)
     loop = result["rows"][0]
