@@ -56,6 +56,7 @@ nb_execution_timeout = 600
 nb_execution_raise_on_error = True  # a failing cell fails the build ...
 nb_execution_show_tb = True  # ... and the log shows its traceback
 nb_merge_streams = True
+nb_render_markdown_format = "gfm"  # Markdown outputs (the API page's table) may hold tables
 nb_output_stderr = "warn"  # stray warnings in a chapter are build errors under -W
 
 

@@ -5,7 +5,8 @@
                        browser tests over a freshly built site
     nox -s doctest     only the doctests of the mnistbook API
     nox -s notebooks   execute the MNIST training chapters outside Sphinx
-    nox -s bench       time one epoch several ways (writes _build/bench.json)
+    nox -s bench       time one epoch several ways with benchmarks/bench.py
+                       (writes _build/bench.json)
     nox -s serve       rebuild and preview the site on http://127.0.0.1:8000
 """
 
@@ -100,7 +101,7 @@ def bench(session: nox.Session) -> None:
     """Time one MNIST epoch: the lecture's loop, batched float64 and float32, PyTorch."""
     install(session, "docs")  # threadpoolctl comes with the docs extra
     session.install("torch==2.13.0")  # the CPU build; a bare `torch` would fetch a CUDA one
-    session.run("python", "-m", "mnistbook", "bench", "--json", "_build/bench.json",
+    session.run("python", "benchmarks/bench.py", "--json", "_build/bench.json",
                 *session.posargs, env=ENV)
 
 

@@ -74,26 +74,21 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b), initial=0.0) / max(scale, np.finfo(np.float64).tiny))
 
 
-def _loss_and_dx(layer, x, target, loss):
-    """Fresh forward + loss + backward on ``layer``; return (loss, dx)."""
-    layer.dw.fill(0)
-    layer.db.fill(0)
-    layer.loss = 0.0
+def _loss_and_dx(layer, x, target):
+    """Fresh forward, then the layer's own loss and backward; return (loss, dx)."""
+    layer.clear()
     layer.forward(x)
-    if loss == "mse":
-        dx = layer.backward(layer.mse_loss(target))
-    else:
-        dx = layer.cross_entropy_loss_backward(target)
+    dx = layer.loss_backward(target)
     return layer.loss, dx
 
 
-def check_layer(layer, x, target, loss="mse"):
+def check_layer(layer, x, target):
     """Compare a layer's analytic gradients with numerical ones.
 
-    The loss is the one the layer itself reports: ``"mse"`` uses ``mse_loss``
-    then ``backward``; ``"cross_entropy"`` uses ``cross_entropy_loss_backward``
-    (a :class:`~mnistbook.layers.SoftmaxLayer`). The check runs on a float64
-    copy, so ``layer`` is left untouched.
+    The loss is the one the layer itself reports through ``loss_backward``:
+    squared error for a :class:`~mnistbook.layers.Layer`, cross-entropy for a
+    :class:`~mnistbook.layers.SoftmaxLayer`, exactly as the trainer uses it.
+    The check runs on a float64 copy, so ``layer`` is left untouched.
 
     Parameters
     ----------
@@ -101,7 +96,6 @@ def check_layer(layer, x, target, loss="mse"):
     x : array_like, shape (nin,) or (N, nin)
     target : array_like, shape (nout,) or (N, nout)
         The ``ya`` of the loss.
-    loss : {"mse", "cross_entropy"}
 
     Returns
     -------
@@ -117,8 +111,6 @@ def check_layer(layer, x, target, loss="mse"):
     >>> all(error < 1e-6 for error in errors.values())
     True
     """
-    if loss not in ("mse", "cross_entropy"):
-        raise ValueError(f"loss: expected 'mse' or 'cross_entropy', got {loss!r}")
     probe = copy.copy(layer)  # same class and hooks; float64 arrays of its own below
     probe.dtype = np.dtype(np.float64)
     w, b = layer.w.astype(np.float64), layer.b.astype(np.float64)
@@ -127,12 +119,12 @@ def check_layer(layer, x, target, loss="mse"):
 
     def loss_at(w_, b_, x_):
         probe.w, probe.b = w_, b_
-        return _loss_and_dx(probe, x_, target, loss)[0]
+        return _loss_and_dx(probe, x_, target)[0]
 
     numerical = {"w": numerical_gradient(lambda v: loss_at(v, b, x), w),
                  "b": numerical_gradient(lambda v: loss_at(w, v, x), b),
                  "x": numerical_gradient(lambda v: loss_at(w, b, v), x)}
     probe.w, probe.b = w, b
-    dx = _loss_and_dx(probe, x, target, loss)[1]
+    dx = _loss_and_dx(probe, x, target)[1]
     analytic = {"w": probe.dw, "b": probe.db, "x": dx}
     return {name: relative_error(analytic[name], numerical[name]) for name in numerical}

@@ -1,22 +1,31 @@
 """Fully connected layers: the lecture's ``Layer`` and ``SoftmaxLayer``, plus ``ReLULayer``.
 
+``Dense`` holds what every layer kind shares: the weights, their gradients,
+``update`` and ``clear``. ``Layer`` adds the sigmoid and the squared error,
+``ReLULayer`` swaps the activation, ``SoftmaxLayer`` adds softmax and
+cross-entropy. Each kind has one ``loss_backward(ya)``, its own loss, which the
+trainer and the gradient check both call.
+
 One code path serves one sample ``x`` of shape ``(nin,)`` and a batch of shape
 ``(N, nin)``: a batch is just ``N`` rows, and matrix products handle all rows at
-once. Gradients and loss *accumulate* over calls until ``update(alpha)`` applies
-and clears them, which is how the lecture forms minibatches.
+once. Gradients and loss *accumulate* over calls until ``update(alpha)`` (or an
+optimizer's ``step``) applies and clears them, which is how the lecture forms
+minibatches. ``forward`` checks only shapes, so each call stays cheap; the
+values are checked once, where data enters (``predict``, ``accuracy``, ``sgd``).
 """
 import numpy as np
 
-from .functions import d_relu, d_sigmoid, log_softmax, relu, sigmoid, softmax
+from . import _checks
+from .functions import d_relu, d_sigmoid, log_softmax, relu, sigmoid
 
 
-class Layer:
-    r"""A fully connected layer with sigmoid activation: :math:`y = \sigma(x W^T + b)`.
+class Dense:
+    r"""What every fully connected layer has: weights, biases and their gradients.
 
     Parameters
     ----------
     nin, nout : int
-        Number of inputs and of outputs (units).
+        Number of inputs and of outputs (units), each at least 1.
     rng : numpy.random.Generator, optional
         Source of the initial weights (a fresh unseeded one if omitted).
     init : {"uniform", "xavier", "he"}
@@ -38,6 +47,11 @@ class Layer:
     loss : float
         Loss accumulated since the last ``update``.
 
+    Raises
+    ------
+    ValueError
+        If ``nin``, ``nout``, ``init`` or ``dtype`` is not one of the allowed values.
+
     Examples
     --------
     >>> layer = Layer(3, 2, rng=np.random.default_rng(0))
@@ -47,15 +61,12 @@ class Layer:
     ((2,), (5, 2))
     """
 
-    activation = staticmethod(sigmoid)      # y = activation(z)
-    d_activation = staticmethod(d_sigmoid)  # dy/dz, written with y
-
     def __init__(self, nin, nout, *, rng=None, init="uniform", dtype=np.float64):
         rng = np.random.default_rng() if rng is None else rng
-        self.nin, self.nout, self.dtype = nin, nout, np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise ValueError(
-                f"dtype: expected a floating type, got {self.dtype}")
+        self.nin, self.nout = _checks.count("nin", nin), _checks.count("nout", nout)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype: expected a floating type, got {self.dtype}")
         if init == "uniform":
             w, b = rng.random((nout, nin)) - 0.5, rng.random(nout) - 0.5
         elif init == "xavier":
@@ -76,13 +87,58 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}({self.nin}, {self.nout}, dtype={self.dtype})"
 
+    def parameters(self):
+        """The ``(parameter, gradient)`` pairs an optimizer moves: ``(w, dw)`` and ``(b, db)``.
+
+        Examples
+        --------
+        >>> layer = Layer(3, 2, rng=np.random.default_rng(0))
+        >>> [(p.shape, g.shape) for p, g in layer.parameters()]
+        [((2, 3), (2, 3)), ((2,), (2,))]
+        """
+        return [(self.w, self.dw), (self.b, self.db)]
+
+    def clear(self):
+        """Zero the accumulated gradients and loss, ready for the next minibatch.
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.dw[:], layer.loss = 1, 3.0
+        >>> layer.clear()
+        >>> layer.dw, layer.loss
+        (array([[0., 0.]]), 0.0)
+        """
+        self.dw.fill(0)  # in place: keeps the buffers (and their dtype)
+        self.db.fill(0)
+        self.loss = 0.0
+
+    def update(self, alpha):
+        """Step ``w -= alpha * dw``, ``b -= alpha * db``; then clear ``dw``, ``db`` and ``loss``.
+
+        Parameters
+        ----------
+        alpha : float
+            Learning rate.
+
+        Examples
+        --------
+        >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
+        >>> layer.w[:], layer.b[:] = 0, 0
+        >>> layer.dw[:], layer.db[:] = 1, 2
+        >>> layer.update(0.5)
+        >>> layer.w, layer.b, layer.dw
+        (array([[-0.5, -0.5]]), array([-1.]), array([[0., 0.]]))
+        """
+        self.w -= alpha * self.dw
+        self.b -= alpha * self.db
+        self.clear()
+
     def _check_input(self, x):
         """Return ``x`` in the layer's dtype (no copy if it already is), or raise ValueError."""
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.nin:
             raise ValueError(f"x: expected shape ({self.nin},) or (N, {self.nin}), got {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError(f"x: expected finite values, got nan or inf in an array of shape {x.shape}")
         return x
 
     def _check_like_y(self, name, a):
@@ -93,6 +149,37 @@ class Layer:
         if a.shape != self.y.shape:
             raise ValueError(f"{name}: expected shape {self.y.shape} (like y), got {a.shape}")
         return a
+
+    def _accumulate(self, g, need_dx=True):
+        r"""Add the gradients for :math:`g = \partial L / \partial z`; return :math:`\partial L / \partial x`.
+
+        :math:`\partial L / \partial w_{ij} = \sum_s g_{si} x_{sj}` is ``g.T @ x``
+        (an outer product for one sample); the sum over samples ``s`` is what
+        makes one batched call equal ``N`` one-sample calls.
+        """
+        # one sample is a batch of 1
+        g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)
+        self.dw += g2.T @ x2
+        self.db += g2.sum(axis=0)
+        # the first layer's dx is never used: need_dx=False skips it
+        return g @ self.w if need_dx else None
+
+
+class Layer(Dense):
+    r"""A fully connected layer with sigmoid activation: :math:`y = \sigma(x W^T + b)`.
+
+    Its loss is the squared error (:meth:`mse_loss`). Parameters and attributes
+    as :class:`Dense`.
+
+    Examples
+    --------
+    >>> layer = Layer(3, 2, rng=np.random.default_rng(0))
+    >>> layer
+    Layer(3, 2, dtype=float64)
+    """
+
+    activation = staticmethod(sigmoid)      # y = activation(z)
+    d_activation = staticmethod(d_sigmoid)  # dy/dz, written with y
 
     def forward(self, x):
         """Compute and remember the output for one sample or a batch.
@@ -143,20 +230,6 @@ class Layer:
         self.loss += float(np.sum(diff * diff))
         return 2 * diff
 
-    def _accumulate(self, g, need_dx=True):
-        r"""Add the gradients for :math:`g = \partial L / \partial z`; return :math:`\partial L / \partial x`.
-
-        :math:`\partial L / \partial w_{ij} = \sum_s g_{si} x_{sj}` is ``g.T @ x``
-        (an outer product for one sample); the sum over samples ``s`` is what
-        makes one batched call equal ``N`` one-sample calls.
-        """
-        # one sample is a batch of 1
-        g2, x2 = g.reshape(-1, self.nout), self.x.reshape(-1, self.nin)
-        self.dw += g2.T @ x2
-        self.db += g2.sum(axis=0)
-        # the first layer's dx is never used: need_dx=False skips it
-        return g @ self.w if need_dx else None
-
     def backward(self, delta, need_dx=True):
         r"""Accumulate ``dw``, ``db`` from :math:`\delta = \partial L / \partial y`; return ``dx``.
 
@@ -190,28 +263,27 @@ class Layer:
         g = self._check_like_y("delta", delta) * self.d_activation(self.y)
         return self._accumulate(g, need_dx)
 
-    def update(self, alpha):
-        """Step ``w -= alpha * dw``, ``b -= alpha * db``; then clear ``dw``, ``db`` and ``loss``.
+    def loss_backward(self, ya, need_dx=True):
+        """This layer's loss as the last layer: :meth:`mse_loss`, then :meth:`backward`.
 
         Parameters
         ----------
-        alpha : float
-            Learning rate.
+        ya : array_like, same shape as ``y``
+        need_dx : bool
+
+        Returns
+        -------
+        dx : ndarray, same shape as ``x`` (None if ``need_dx`` is False)
 
         Examples
         --------
         >>> layer = Layer(2, 1, rng=np.random.default_rng(0))
         >>> layer.w[:], layer.b[:] = 0, 0
-        >>> layer.dw[:], layer.db[:] = 1, 2
-        >>> layer.update(0.5)
-        >>> layer.w, layer.b, layer.dw
-        (array([[-0.5, -0.5]]), array([-1.]), array([[0., 0.]]))
+        >>> _ = layer.forward([3.0, 4.0])
+        >>> layer.loss_backward([1.0]), layer.loss, layer.dw
+        (array([0., 0.]), 0.25, array([[-0.75, -1.  ]]))
         """
-        self.w -= alpha * self.dw
-        self.b -= alpha * self.db
-        self.dw.fill(0)  # in place: keeps the buffers (and their dtype)
-        self.db.fill(0)
-        self.loss = 0.0
+        return self.backward(self.mse_loss(ya), need_dx)
 
 
 class ReLULayer(Layer):
@@ -231,12 +303,13 @@ class ReLULayer(Layer):
     d_activation = staticmethod(d_relu)
 
 
-class SoftmaxLayer(Layer):
+class SoftmaxLayer(Dense):
     r"""A fully connected layer with softmax output :math:`y = \mathrm{softmax}(x W^T + b)`.
 
-    Use it as the last layer with :meth:`cross_entropy_loss_backward`. Besides
-    ``y`` it keeps ``log_y = log_softmax(z)``, finite even where ``y`` underflows
-    to 0, so the loss is never infinite. Same parameters as :class:`Layer`.
+    Use it as the last layer; its loss is the cross-entropy
+    (:meth:`cross_entropy_loss_backward`). Besides ``y`` it keeps
+    ``log_y = log_softmax(z)``, finite even where ``y`` underflows to 0, so the
+    loss is never infinite. Parameters and attributes as :class:`Dense`.
 
     Examples
     --------
@@ -245,8 +318,6 @@ class SoftmaxLayer(Layer):
     >>> y.shape, np.allclose(y.sum(axis=1), 1)
     ((2, 4), True)
     """
-
-    activation = staticmethod(softmax)
 
     def forward(self, x):
         """Like :meth:`Layer.forward`, with softmax; also stores ``log_y``.
@@ -317,3 +388,6 @@ class SoftmaxLayer(Layer):
         ya = self._check_like_y("ya", ya)
         self.loss -= float(np.sum(ya * self.log_y))
         return self._accumulate(self.y - ya, need_dx)
+
+    # the loss of this layer kind, under the name the trainer and gradient check call
+    loss_backward = cross_entropy_loss_backward

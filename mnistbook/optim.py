@@ -1,21 +1,80 @@
-"""Optimizers: better steps than ``w -= alpha * dw``, for ``sgd(..., optimizer=...)``.
+"""Optimizers: how a step moves the weights, for ``sgd(..., optimizer=...)``.
 
-An optimizer has one method, ``step(layers)``: it moves every layer's ``w``
-and ``b`` using the gradients ``dw``, ``db`` that the minibatch accumulated,
-then clears them (and ``loss``) exactly as ``Layer.update`` does. Whatever it
-remembers between steps (velocities, moment estimates) it keeps per layer.
+Every optimizer is an :class:`Optimizer`: ``step(layers)`` moves each
+``(parameter, gradient)`` pair of each layer (``layer.parameters()``, that is
+``(w, dw)`` and ``(b, db)``), then clears the layer's gradients and loss with
+``layer.clear()``. A subclass only says how one parameter moves (``move``) and
+what it remembers per parameter between steps (``start``): nothing for plain
+:class:`SGD`, a velocity for :class:`Momentum`, two moment estimates for
+:class:`Adam`.
 """
 import numpy as np
 
-
-def _clear(layer):
-    """Zero the accumulated gradients and loss, as ``Layer.update`` does after its step."""
-    layer.dw.fill(0)
-    layer.db.fill(0)
-    layer.loss = 0.0
+from . import _checks
 
 
-class Momentum:
+class Optimizer:
+    """The one step every optimizer takes; subclasses define ``move`` (and ``start``).
+
+    ``move(param, grad, state)`` changes ``param`` in place; ``state`` is what
+    ``start(param)`` returned for it the first time (None by default).
+
+    Attributes
+    ----------
+    t : int
+        Steps taken so far.
+    """
+
+    def __init__(self):
+        self.t = 0
+        self.state = {}  # layer -> one state per parameter
+
+    def start(self, param):
+        """What to remember for a parameter before its first step (nothing, by default)."""
+        return None
+
+    def step(self, layers):
+        """Move every layer's parameters one step; clear their gradients and loss."""
+        self.t += 1
+        for layer in layers:
+            pairs = layer.parameters()
+            if layer not in self.state:
+                self.state[layer] = [self.start(param) for param, _ in pairs]
+            for (param, grad), state in zip(pairs, self.state[layer]):
+                self.move(param, grad, state)
+            layer.clear()
+
+
+class SGD(Optimizer):
+    r"""Plain gradient descent, the lecture's step: :math:`\theta \leftarrow \theta - \alpha g`.
+
+    ``SGD(alpha).step(layers)`` does what ``layer.update(alpha)`` does for each layer.
+
+    Parameters
+    ----------
+    alpha : float
+        Learning rate, > 0.
+
+    Examples
+    --------
+    >>> from mnistbook.layers import Layer
+    >>> layer = Layer(1, 1, rng=np.random.default_rng(0))
+    >>> layer.w[:], layer.b[:] = 0, 0
+    >>> layer.dw[:] = 2
+    >>> SGD(alpha=0.1).step([layer])
+    >>> layer.w, layer.dw
+    (array([[-0.2]]), array([[0.]]))
+    """
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        self.alpha = _checks.number("alpha", alpha, 0, low_open=True)
+
+    def move(self, param, grad, state):
+        param -= self.alpha * grad
+
+
+class Momentum(Optimizer):
     r"""Gradient descent with momentum (heavy ball).
 
     Each parameter :math:`\theta` with gradient :math:`g` keeps a velocity
@@ -29,9 +88,9 @@ class Momentum:
     Parameters
     ----------
     alpha : float
-        Learning rate :math:`\alpha`.
+        Learning rate :math:`\alpha`, > 0.
     momentum : float
-        Decay :math:`\mu` of the velocity, in [0, 1); 0 is plain ``update(alpha)``.
+        Decay :math:`\mu` of the velocity, in [0, 1); 0 is plain :class:`SGD`.
 
     Examples
     --------
@@ -49,25 +108,20 @@ class Momentum:
     """
 
     def __init__(self, alpha=0.01, momentum=0.9):
-        self.alpha, self.momentum = alpha, momentum
-        self.velocities = {}  # layer -> (velocity of w, velocity of b)
+        super().__init__()
+        self.alpha = _checks.number("alpha", alpha, 0, low_open=True)
+        self.momentum = _checks.number("momentum", momentum, 0, 1, high_open=True)
 
-    def step(self, layers):
-        """Move every layer's ``w`` and ``b`` one step; clear their gradients."""
-        for layer in layers:
-            if layer not in self.velocities:  # start at rest
-                self.velocities[layer] = (np.zeros_like(layer.w),
-                                          np.zeros_like(layer.b))
-            params, grads = (layer.w, layer.b), (layer.dw, layer.db)
-            for param, grad, velocity in zip(params, grads,
-                                             self.velocities[layer]):
-                velocity *= self.momentum  # old steps fade ...
-                velocity -= self.alpha * grad  # ... the new gradient adds
-                param += velocity
-            _clear(layer)
+    def start(self, param):
+        return np.zeros_like(param)  # start at rest
+
+    def move(self, param, grad, velocity):
+        velocity *= self.momentum  # old steps fade ...
+        velocity -= self.alpha * grad  # ... the new gradient adds
+        param += velocity
 
 
-class Adam:
+class Adam(Optimizer):
     r"""Adam: momentum on the gradient, divided by a running size of the gradient.
 
     For each parameter, with gradient :math:`g` at step :math:`t`:
@@ -88,11 +142,11 @@ class Adam:
     Parameters
     ----------
     alpha : float
-        Learning rate: roughly the size of a step.
+        Learning rate: roughly the size of a step; > 0.
     beta1, beta2 : float
-        Decay of the running mean of :math:`g` and of :math:`g^2`.
+        Decay of the running mean of :math:`g` and of :math:`g^2`, each in [0, 1).
     eps : float
-        Keeps the division finite where :math:`v = 0`.
+        Keeps the division finite where :math:`v = 0`; > 0.
 
     Examples
     --------
@@ -107,22 +161,19 @@ class Adam:
     """
 
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.alpha, self.beta1, self.beta2, self.eps = alpha, beta1, beta2, eps
-        self.t = 0  # steps taken
-        self.moments = {}  # layer -> [(m, v) of w, (m, v) of b]
+        super().__init__()
+        self.alpha = _checks.number("alpha", alpha, 0, low_open=True)
+        self.beta1 = _checks.number("beta1", beta1, 0, 1, high_open=True)
+        self.beta2 = _checks.number("beta2", beta2, 0, 1, high_open=True)
+        self.eps = _checks.number("eps", eps, 0, low_open=True)
 
-    def step(self, layers):
-        """Move every layer's ``w`` and ``b`` one Adam step; clear their gradients."""
-        self.t += 1
+    def start(self, param):
+        return np.zeros_like(param), np.zeros_like(param)  # m, v
+
+    def move(self, param, grad, state):
+        m, v = state
+        m += (1 - self.beta1) * (grad - m)
+        v += (1 - self.beta2) * (grad * grad - v)
         # both bias corrections folded into the step size (a Python float keeps float32 float32)
         alpha = self.alpha * (1 - self.beta2**self.t) ** 0.5 / (1 - self.beta1**self.t)
-        for layer in layers:
-            if layer not in self.moments:
-                self.moments[layer] = [(np.zeros_like(p), np.zeros_like(p))
-                                       for p in (layer.w, layer.b)]
-            params, grads = (layer.w, layer.b), (layer.dw, layer.db)
-            for param, grad, (m, v) in zip(params, grads, self.moments[layer]):
-                m += (1 - self.beta1) * (grad - m)
-                v += (1 - self.beta2) * (grad * grad - v)
-                param -= alpha * m / (np.sqrt(v) + self.eps)
-            _clear(layer)
+        param -= alpha * m / (np.sqrt(v) + self.eps)

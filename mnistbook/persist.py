@@ -1,8 +1,15 @@
 """Save a list of layers to one ``.npz`` file and load it back, exactly.
 
 For layer ``i`` the file holds three arrays: ``{i}_class`` (the class name),
-``{i}_w`` and ``{i}_b`` (whose dtype is the layer's dtype).
+``{i}_w`` and ``{i}_b`` (whose dtype is the layer's dtype). ``save`` writes a
+temporary file beside the target and renames it into place, so a failed save
+never destroys the previous file.
 """
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
 from .layers import Layer, ReLULayer, SoftmaxLayer
@@ -18,6 +25,14 @@ def save(path, layers):
     path : str or path-like
         File to write, used exactly as given (no suffix is added).
     layers : list of Layer
+        With finite weights and biases.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is empty or a weight is nan or infinite (a diverged network).
+    OSError
+        If the file cannot be written; an existing file at ``path`` is then unchanged.
 
     Examples
     --------
@@ -30,12 +45,25 @@ def save(path, layers):
     >>> [type(layer).__name__ for layer in load(path)]
     ['Layer', 'SoftmaxLayer']
     """
+    if not layers:
+        raise ValueError("layers: expected at least one layer, got none")
     arrays = {}
     for i, layer in enumerate(layers):
+        if type(layer).__name__ not in LAYER_CLASSES:
+            raise ValueError(f"layers[{i}]: expected one of {sorted(LAYER_CLASSES)}, got {layer!r}")
+        if not (np.isfinite(layer.w).all() and np.isfinite(layer.b).all()):
+            raise ValueError(f"layers[{i}]: the weights hold nan or inf (did training diverge?)")
         arrays[f"{i}_class"] = np.array(type(layer).__name__)
         arrays[f"{i}_w"], arrays[f"{i}_b"] = layer.w, layer.b
-    with open(path, "wb") as file:  # an open file: np.savez would otherwise append ".npz"
-        np.savez(file, **arrays)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as file:  # an open file: np.savez would otherwise append ".npz"
+            np.savez(file, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, path)  # atomic: the old file or the whole new one
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def load(path):
@@ -53,7 +81,10 @@ def load(path):
     Raises
     ------
     ValueError
-        If an array is missing, or has the wrong shape or type.
+        If ``path`` is not a network written by :func:`save` (not an ``.npz``
+        file, an array missing, or of the wrong shape or type); the message names the file.
+    OSError
+        If the file cannot be read (e.g. it does not exist).
 
     Examples
     --------
@@ -66,8 +97,13 @@ def load(path):
     >>> copy, np.array_equal(copy.w, layer.w)
     (ReLULayer(3, 2, dtype=float32), True)
     """
-    with np.load(path, allow_pickle=False) as data:
-        arrays = dict(data)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an .npz file")
+            arrays = dict(data)
+    except (ValueError, EOFError, zipfile.BadZipFile, TypeError) as error:
+        raise ValueError(f"{path}: not a network saved by mnistbook.save ({error})") from None
     count = sum(1 for name in arrays if name.endswith("_class"))
     if count == 0:
         raise ValueError(f"{path}: expected arrays 0_class, 0_w, 0_b, ..., got {sorted(arrays)}")

@@ -1,22 +1,24 @@
 """Training helpers: predict, accuracy, one minibatch step, and the SGD loop.
 
 The trainer calls exactly the layer methods the chapters teach (``forward``,
-``mse_loss`` or ``cross_entropy_loss_backward``, ``backward``, ``update``), on
-minibatches instead of one sample at a time.
+the last layer's ``loss_backward``, ``backward``) on minibatches, and lets an
+optimizer take each step (plain :class:`~mnistbook.optim.SGD` unless told
+otherwise). The data and the arguments are checked once, here, before any
+work starts; the per-minibatch calls stay as cheap as the lecture's.
 """
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _checks
 from .functions import _check_labels, one_hot
-from .layers import SoftmaxLayer
+from .optim import SGD
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became nan or infinite: the learning rate is probably too large."""
+    """The loss or the weights became nan or infinite: the steps are probably too large."""
 
 
 @dataclass
@@ -60,11 +62,17 @@ def predict(layers, x):
     ----------
     layers : list of Layer
     x : array_like, shape (nin,) or (N, nin)
+        Finite values.
 
     Returns
     -------
     ndarray, shape (nout,) or (N, nout)
         Output of the last layer; ``argmax`` along the last axis is the predicted class.
+
+    Raises
+    ------
+    ValueError
+        If the layers do not fit together, or ``x`` has the wrong shape or a nan or inf.
 
     Examples
     --------
@@ -73,9 +81,12 @@ def predict(layers, x):
     >>> predict([Layer(4, 3, rng=rng), SoftmaxLayer(3, 2, rng=rng)], np.ones((5, 4))).shape
     (5, 2)
     """
-    for layer in layers:
-        x = layer.forward(x)
-    return x
+    _check_chain(layers)
+    x = np.asarray(x, dtype=layers[0].dtype)
+    if x.ndim not in (1, 2) or x.shape[-1] != layers[0].nin:
+        raise ValueError(f"x: expected shape ({layers[0].nin},) or (N, {layers[0].nin}), got {x.shape}")
+    _check_finite("x", x)
+    return _forward(layers, x)
 
 
 def accuracy(layers, images, labels, batch_size=10_000):
@@ -84,14 +95,19 @@ def accuracy(layers, images, labels, batch_size=10_000):
     Parameters
     ----------
     layers : list of Layer
-    images : array_like, shape (N, nin)
+    images : array_like, shape (N, nin), N >= 1
     labels : array_like of int, shape (N,)
     batch_size : int
-        Samples per forward pass (bounds the memory used).
+        Samples per forward pass (bounds the memory used), >= 1.
 
     Returns
     -------
     float, in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If an argument has the wrong shape, type or range.
 
     Examples
     --------
@@ -101,13 +117,12 @@ def accuracy(layers, images, labels, batch_size=10_000):
     >>> accuracy([layer], [[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]], [0, 1, 0])
     0.6666666666666666
     """
-    images = np.asarray(images)
-    if images.ndim != 2:
-        raise ValueError(f"images: expected shape (N, {layers[0].nin}), got {images.shape}")
-    labels = _check_labels(labels, len(images), layers[-1].nout)
+    _check_chain(layers)
+    batch_size = _checks.count("batch_size", batch_size)
+    images, labels = _check_data(layers, images, labels)
     correct = 0
     for start in range(0, len(images), batch_size):
-        y = predict(layers, images[start:start + batch_size])
+        y = _forward(layers, images[start:start + batch_size])
         hits = y.argmax(axis=1) == labels[start:start + batch_size]
         correct += int(np.count_nonzero(hits))
     return correct / len(images)
@@ -116,9 +131,10 @@ def accuracy(layers, images, labels, batch_size=10_000):
 def train_step(layers, x, labels_onehot):
     """Forward, loss and backward for one minibatch; the gradients accumulate in the layers.
 
-    Uses ``cross_entropy_loss_backward`` if the last layer is a
-    :class:`~mnistbook.layers.SoftmaxLayer`, else ``mse_loss`` and ``backward``.
-    Call ``update`` (or an optimizer) afterwards to apply the gradients.
+    The loss is the last layer's own, ``loss_backward``: squared error for a
+    :class:`~mnistbook.layers.Layer`, cross-entropy for a
+    :class:`~mnistbook.layers.SoftmaxLayer`. Call ``update`` (or an
+    optimizer's ``step``) afterwards to apply the gradients.
 
     Parameters
     ----------
@@ -144,60 +160,34 @@ def train_step(layers, x, labels_onehot):
     last = layers[-1]
     # the layer's loss accumulates: return only this batch's part
     loss_before = last.loss
-    predict(layers, x)
+    _forward(layers, x)
     # the first layer's dx (a gradient for the images) is not needed
-    need_dx = len(layers) > 1
-    if isinstance(last, SoftmaxLayer):
-        delta = last.cross_entropy_loss_backward(labels_onehot, need_dx)
-    else:
-        delta = last.backward(last.mse_loss(labels_onehot), need_dx)
+    delta = last.loss_backward(labels_onehot, need_dx=len(layers) > 1)
     for layer in reversed(layers[:-1]):
         delta = layer.backward(delta, need_dx=layer is not layers[0])
     return last.loss - loss_before
 
 
-def _check_data(layers, images, labels, name):
-    """Return images (in the first layer's dtype) and int labels, or raise ValueError."""
-    first = layers[0]
-    images = np.asarray(images, dtype=first.dtype)  # convert once, not every minibatch
-    if images.ndim != 2 or images.shape[1] != first.nin:
-        raise ValueError(f"{name} images: expected shape (N, {first.nin}), got {images.shape}")
-    if not (np.isfinite(images.min()) and np.isfinite(images.max())):  # nan or inf shows in one
-        raise ValueError(f"{name} images: expected finite values, got nan or inf")
-    return images, _check_labels(labels, len(images), layers[-1].nout)
-
-
-def _progress_bar(progress, total, description):
-    """A tqdm bar if wanted and possible, else None (then sgd prints one line per epoch)."""
-    if progress is False or (progress is None and not sys.stderr.isatty()):
-        return None
-    try:
-        from tqdm.auto import tqdm  # optional dependency
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=description, unit="img", leave=True)
-
-
-def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None, shuffle=True,
-        validation=None, patience=None, optimizer=None, progress=None):
+def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None, shuffle=True,
+        validation=None, patience=None, optimizer=None, progress=True):
     """Train ``layers`` by minibatch stochastic gradient descent.
 
     Each epoch visits the training set in a new random order (drawn from
     ``rng``), ``batch_size`` samples at a time: :func:`train_step`, then
-    ``layer.update(alpha)`` for every layer (or ``optimizer.step(layers)``).
+    ``optimizer.step(layers)``.
 
     Parameters
     ----------
     layers : list of Layer
         Trained in place.
-    images : array_like, shape (N, nin)
+    images : array_like, shape (N, nin), N >= 1, finite
     labels : array_like of int, shape (N,)
     epochs : int
-        Maximum number of passes over the training set.
+        Maximum number of passes over the training set, >= 1.
     batch_size : int
-        Samples per weight update (the lecture's 50).
-    alpha : float
-        Learning rate.
+        Samples per step (the lecture's 50), >= 1.
+    alpha : float, optional
+        Learning rate of plain SGD (default 0.01), > 0. Not with ``optimizer``.
     rng : numpy.random.Generator, optional
         Source of the shuffling (same seed and data: same weights).
     shuffle : bool
@@ -206,12 +196,12 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
         Evaluated after each epoch into ``History.val_accuracy``.
     patience : int, optional
         Early stopping (needs ``validation``): stop once validation accuracy has
-        not improved for ``patience`` epochs, and restore the best epoch's weights.
-    optimizer : object with ``step(layers)``, optional
-        Replaces the plain ``layer.update(alpha)`` step.
-    progress : bool or None
-        None: a tqdm bar on an interactive terminal, else one printed line per
-        epoch; True: a bar if tqdm is installed; False: silent.
+        not improved for ``patience`` (>= 1) epochs, and restore the best epoch's weights.
+    optimizer : Optimizer, optional
+        Anything with ``step(layers)``, e.g. :class:`~mnistbook.optim.Momentum`;
+        default ``SGD(alpha)``.
+    progress : bool
+        Print one line per epoch.
 
     Returns
     -------
@@ -219,8 +209,12 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
 
     Raises
     ------
+    ValueError
+        Before training starts, if an argument is out of range or the data or
+        layers do not fit together (the message names the argument).
     TrainingDiverged
-        If the loss becomes nan or infinite.
+        If the loss or the weights become nan or infinite. Exceptions raised by
+        ``optimizer`` itself pass through unchanged.
 
     Examples
     --------
@@ -235,14 +229,20 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
     >>> accuracy(net, images, labels) > 0.9
     True
     """
-    if patience is not None and validation is None:
-        raise ValueError("patience: early stopping needs validation=(images, labels)")
-    for before, after in zip(layers, layers[1:]):
-        if after.nin != before.nout:
-            raise ValueError(f"layers: expected {after!r} to take {before.nout} inputs, got {after.nin}")
-    images, labels = _check_data(layers, images, labels, "training")
+    _check_chain(layers)
+    epochs, batch_size = _checks.count("epochs", epochs), _checks.count("batch_size", batch_size)
+    optimizer = _check_optimizer(optimizer, alpha)
+    if patience is not None:
+        patience = _checks.count("patience", patience)
+        if validation is None:
+            raise ValueError("patience: early stopping needs validation=(images, labels)")
+    images, labels = _check_data(layers, images, labels)
     if validation is not None:
-        validation = _check_data(layers, *validation, "validation")
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise ValueError("validation: expected a pair (images, labels)")
+        validation = _check_data(layers, *validation, "validation ")
+    if not _finite_weights(layers):
+        raise ValueError("layers: the weights hold nan or inf before training")
     rng = np.random.default_rng() if rng is None else rng
     targets = one_hot(labels, layers[-1].nout, dtype=layers[-1].dtype)
     history, best_weights, stale = History(), None, 0
@@ -250,66 +250,102 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=0.01, rng=None
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         order = rng.permutation(len(images)) if shuffle else np.arange(len(images))
-        bar = _progress_bar(progress, len(images), f"epoch {epoch}/{epochs}")
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as nan/inf below
-                total_loss, correct = _one_epoch(layers, images, labels, targets, order, batch_size,
-                                                 alpha, optimizer, bar, history)
-        except (FloatingPointError, ValueError) as error:  # data was checked: it is the weights
-            if bar is not None:
-                bar.close()
-            raise TrainingDiverged(f"training diverged in epoch {epoch} ({error}); "
-                                   f"try a smaller learning rate (alpha={alpha})") from error
-        history.train_loss.append(total_loss / len(images))
+        batches = (order[first:first + batch_size] for first in range(0, len(order), batch_size))
+        with np.errstate(all="ignore"):  # overflow shows up as nan or inf, checked below
+            losses, correct = _epoch(layers, optimizer, images, targets, labels, batches, epoch)
+            # the last step is after the last loss: check the weights and what they now output
+            if not _finite_weights(layers) or not np.isfinite(_forward(layers, images[:1])).all():
+                raise TrainingDiverged(f"training diverged in epoch {epoch}: the weights or outputs became "
+                                       f"nan or infinite; try a smaller learning rate")
+        history.batch_loss += [loss / size for loss, size in losses]
+        history.train_loss.append(sum(loss for loss, _ in losses) / len(images))
         history.train_accuracy.append(correct / len(images))
         message = (f"train loss {history.train_loss[-1]:.4f}, "
                    f"train acc {history.train_accuracy[-1]:.4f}")
         if validation is not None:
             history.val_accuracy.append(accuracy(layers, *validation))
             message += f", val acc {history.val_accuracy[-1]:.4f}"
-            best_so_far = max(history.val_accuracy[:-1], default=-1.0)
-            if history.val_accuracy[-1] > best_so_far:
+            if history.val_accuracy[-1] > max(history.val_accuracy[:-1], default=-1.0):
                 history.best_epoch, stale = epoch, 0
-                best_weights = [(layer.w.copy(), layer.b.copy())
-                                for layer in layers]
+                best_weights = [[param.copy() for param, _ in layer.parameters()] for layer in layers]
             else:
                 stale += 1
         history.seconds.append(time.perf_counter() - start)
-        if bar is not None:
-            bar.set_postfix_str(message)
-            bar.close()
-        elif progress is not False:
-            seconds = history.seconds[-1]
-            print(f"epoch {epoch}/{epochs}: {message}, {seconds:.1f} s")
+        if progress:
+            print(f"epoch {epoch}/{epochs}: {message}, {history.seconds[-1]:.1f} s")
         if patience is not None and stale >= patience:
             break
 
     # early stopping keeps the best epoch, not the last one
     if patience is not None:
-        for layer, (w, b) in zip(layers, best_weights):
-            layer.w[...], layer.b[...] = w, b
+        for layer, saved in zip(layers, best_weights):
+            for (param, _), value in zip(layer.parameters(), saved):
+                param[...] = value
     return history
 
 
-def _one_epoch(layers, images, labels, targets, order, batch_size, alpha,
-               optimizer, bar, history):
-    """Train on each minibatch of ``order`` once; return (summed loss, correctly predicted count)."""
-    total_loss, correct = 0.0, 0
-    for first in range(0, len(order), batch_size):
-        batch = order[first:first + batch_size]
+def _epoch(layers, optimizer, images, targets, labels, batches, epoch):
+    """One pass over ``batches`` (index arrays); return ([(loss, size) per batch], correct count)."""
+    losses, correct = [], 0
+    for number, batch in enumerate(batches, start=1):
         loss = train_step(layers, images[batch], targets[batch])
         if not math.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss}")
+            raise TrainingDiverged(f"training diverged in epoch {epoch}, minibatch {number}: "
+                                   f"the loss became {loss}; try a smaller learning rate")
         # running accuracy: the forward pass has already made these predictions
-        hits = layers[-1].y.argmax(axis=1) == labels[batch]
-        correct += int(np.count_nonzero(hits))
-        total_loss += loss
-        history.batch_loss.append(loss / len(batch))
-        if optimizer is None:
-            for layer in layers:
-                layer.update(alpha)
-        else:
-            optimizer.step(layers)
-        if bar is not None:
-            bar.update(len(batch))
-    return total_loss, correct
+        correct += int(np.count_nonzero(layers[-1].y.argmax(axis=1) == labels[batch]))
+        losses.append((loss, len(batch)))
+        optimizer.step(layers)
+    return losses, correct
+
+
+def _forward(layers, x):
+    """``x`` through every layer's ``forward``, unchecked (callers checked it)."""
+    for layer in layers:
+        x = layer.forward(x)
+    return x
+
+
+def _check_chain(layers):
+    """Raise ValueError unless ``layers`` is a non-empty sequence whose sizes fit together."""
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError(f"layers: expected a non-empty list of layers, got {layers!r}")
+    for before, after in zip(layers, layers[1:]):
+        if after.nin != before.nout:
+            raise ValueError(f"layers: expected {after!r} to take {before.nout} inputs, got {after.nin}")
+
+
+def _check_optimizer(optimizer, alpha):
+    """The optimizer to step with: ``SGD(alpha)`` by default; raise ValueError if both are given."""
+    if optimizer is None:
+        return SGD(0.01 if alpha is None else alpha)
+    if alpha is not None:
+        raise ValueError("alpha: give the learning rate to the optimizer, not to sgd as well")
+    if not callable(getattr(optimizer, "step", None)):
+        raise ValueError(f"optimizer: expected an object with a step(layers) method, got {optimizer!r}")
+    return optimizer
+
+
+def _check_data(layers, images, labels, name=""):
+    """Return images (in the first layer's dtype) and int labels, or raise ValueError."""
+    first = layers[0]
+    images = np.asarray(images, dtype=first.dtype)  # convert once, not every minibatch
+    if images.ndim != 2 or images.shape[1] != first.nin:
+        raise ValueError(f"{name}images: expected shape (N, {first.nin}), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{name}images: expected at least one sample, got shape {images.shape}")
+    _check_finite(f"{name}images", images)
+    try:
+        return images, _check_labels(labels, len(images), layers[-1].nout)
+    except ValueError as error:
+        raise ValueError(f"{name}{error}") from None
+
+
+def _check_finite(name, array):
+    # a nan or inf anywhere makes the min or the max non-finite: two fast passes, no temporary
+    if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        raise ValueError(f"{name}: expected finite values, got nan or inf")
+
+
+def _finite_weights(layers):
+    return all(np.isfinite(param).all() for layer in layers for param, _ in layer.parameters())

@@ -1,4 +1,4 @@
-"""Tests for mnistbook.fetch and the ``python -m mnistbook fetch`` command.
+"""Tests for mnistbook.data (and its private _fetch) and the ``python -m mnistbook fetch`` command.
 
 No test uses the internet: a tiny stand-in data set is written by the tests,
 fetch.py's hashes are pointed at it, HTTP mirrors are a local server on
@@ -22,9 +22,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mnistbook import fetch
+from mnistbook import _fetch as fetch
 from mnistbook.__main__ import main
-from mnistbook.fetch import FetchError, data_folder, fetch_mnist, load_dataset
+from mnistbook.data import FetchError, data_folder, fetch_mnist, load_dataset
 from mnistbook.idx import load_mnist, save_idx
 
 NAMES = list(fetch.FILES)

@@ -73,9 +73,9 @@ def test_state_is_kept_per_layer():
     first, second = layer_with(1.0, seed=0), layer_with(-1.0, seed=1)
     optimizer = Momentum(alpha=0.1, momentum=0.9)
     optimizer.step([first, second])
-    assert len(optimizer.velocities) == 2
-    np.testing.assert_allclose(optimizer.velocities[first][0], -0.1)
-    np.testing.assert_allclose(optimizer.velocities[second][0], 0.1)
+    assert len(optimizer.state) == 2
+    np.testing.assert_allclose(optimizer.state[first][0], -0.1)
+    np.testing.assert_allclose(optimizer.state[second][0], 0.1)
 
 
 @pytest.mark.parametrize("optimizer", [Momentum(alpha=0.01, momentum=0.9), Adam(alpha=0.01)])

@@ -56,3 +56,43 @@ def test_missing_second_layer_array(tmp_path):
     write(path, **good_arrays(), **{"1_class": np.array("SoftmaxLayer"), "1_b": np.zeros(2)})
     with pytest.raises(ValueError, match="missing array.*1_w"):
         load(path)
+
+
+def test_a_failed_save_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "net.npz"
+    good = [Layer(3, 2, rng=np.random.default_rng(0))]
+    save(path, good)
+    before = path.read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save(path, [Layer(3, 2, rng=np.random.default_rng(1))])
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]  # no temporary file left
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_diverged_network_is_not_saved(tmp_path, bad):
+    layer = Layer(3, 2, rng=np.random.default_rng(0))
+    layer.w[1, 2] = bad
+    with pytest.raises(ValueError, match=r"layers\[0\]: the weights hold nan or inf"):
+        save(tmp_path / "net.npz", [layer])
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file at all", b"PK\x03\x04broken"])
+def test_load_of_something_else_names_the_file(tmp_path, content):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"model\.npz: not a network saved by mnistbook\.save"):
+        load(path)
+
+
+def test_load_of_a_single_npy_array_names_the_file(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ValueError, match=r"array\.npy: not a network saved by mnistbook\.save"):
+        load(path)

