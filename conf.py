@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # autodoc and the chapters import this checkout's mnistbook
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the book's own Sphinx extensions
 
 import mnistbook  # noqa: E402
 from docutils import nodes as docutils_nodes  # noqa: E402
@@ -36,7 +37,14 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "i18n_glue",  # glued numbers in translated paragraphs
+    "editions",  # the English and Japanese editions: language switch, untranslated list
 ]
+
+# -- the Japanese edition (sphinx-build -D language=ja; see noxfile.py) -------------
+locale_dirs = ["locale"]  # docs/locale/ja/LC_MESSAGES/<page>.po; Sphinx compiles the .mo
+gettext_uuid = False
+gettext_location = False  # msgids alone: line numbers would churn every .po on each edit
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
 nitpicky = True

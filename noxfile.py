@@ -8,6 +8,8 @@
     nox -s bench       time one epoch several ways with benchmarks/bench.py
                        (writes _build/bench.json)
     nox -s serve       rebuild and preview the site on http://127.0.0.1:8000
+    nox -s gettext     update the Japanese catalogs in docs/locale from the
+                       English source (then translate what is new or fuzzy)
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ ROOT = Path(__file__).resolve().parent
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
 SITE = ROOT / "_build" / "html"
 SPHINX_ARGS = ["-W", "-n", "--keep-going", "-c", ".", "docs", str(SITE)]
+# The Japanese edition: the same sources and execution cache, translated by
+# docs/locale/ja; built beside the English one and published as _build/html/ja.
+JA_BUILD = ROOT / "_build" / "ja" / "html"
+SPHINX_ARGS_JA = ["-W", "-n", "--keep-going", "-D", "language=ja", "-c", ".", "docs", str(JA_BUILD)]
 ENV = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 
 
@@ -41,7 +47,15 @@ def install(session: nox.Session, *extras: str) -> None:
 
 
 def build_site(session: nox.Session) -> None:
+    """Both editions; the Japanese one takes every output from the English one's cache."""
     session.run("sphinx-build", *SPHINX_ARGS, env=ENV)
+    session.run("sphinx-build", *SPHINX_ARGS_JA, env=ENV)
+    # Built apart, because myst-nb keeps its files beside the output folder
+    # (_build/ja/jupyter_execute), then published under the English site.
+    if not (JA_BUILD / "index.html").exists():
+        return  # nox --install-only: nothing was built
+    shutil.rmtree(SITE / "ja", ignore_errors=True)
+    shutil.copytree(JA_BUILD, SITE / "ja", ignore=shutil.ignore_patterns(".doctrees", ".buildinfo*"))
 
 
 @nox.session
@@ -103,6 +117,16 @@ def bench(session: nox.Session) -> None:
     session.install("torch==2.13.0")  # the CPU build; a bare `torch` would fetch a CUDA one
     session.run("python", "benchmarks/bench.py", "--json", "_build/bench.json",
                 *session.posargs, env=ENV)
+
+
+@nox.session
+def gettext(session: nox.Session) -> None:
+    """Update docs/locale/ja from the English source: new messages come empty, changed ones fuzzy."""
+    install(session, "docs")
+    session.run("sphinx-build", "-b", "gettext", "-q", "-c", ".", "docs", "_build/gettext", env=ENV)
+    session.run("sphinx-intl", "update", "-p", "_build/gettext", "-l", "ja", "-d", "docs/locale",
+                "-w", "0", env=ENV)
+    session.log("Translate the empty and fuzzy messages; tests/test_translations.py lists them")
 
 
 @nox.session

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 # Sphinx's generated pages that are not part of the book's reading order.
 NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+EDITIONS = ("", "ja/")  # the English site and the Japanese one inside it
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +43,9 @@ def site_pages() -> list[str]:
     pages = [
         path.relative_to(SITE).as_posix()
         for path in SITE.rglob("*.html")
-        if not path.relative_to(SITE).parts[0].startswith("_")
+        if not any(part.startswith("_") for part in path.relative_to(SITE).parts)
     ]
-    return sorted(page for page in pages if page not in NOT_PAGES)
+    return sorted(page for page in pages if page.removeprefix("ja/") not in NOT_PAGES)
 
 
 PAGES = site_pages()
@@ -140,6 +141,9 @@ def test_page(browser, site_url, page_name):
             assert page.locator("div.cell_input button.copybtn").count() == code_cells
         assert page.locator("div.cell_output button.copybtn").count() == 0, "copy button on an output"
         assert visit.outside == [], f"requests leaving 127.0.0.1: {visit.outside}"
+        assert page.locator("a.mnistbook-language-switch").count() == 1, "no language switch"
+        expected_lang = "ja" if page_name.startswith("ja/") else "en"
+        assert page.locator("html").get_attribute("lang") == expected_lang
         assert visit.failed == [], f"failed requests: {visit.failed}"
         assert visit.errors == [], f"JavaScript console errors: {visit.errors}"
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -161,18 +165,53 @@ def test_search_finds_a_chapter(browser, site_url):
 
 
 def test_chapter_downloads(site_url):
-    """Each chapter offers its .md source and its executed .ipynb."""
+    """Each chapter offers its .md source and its executed .ipynb, in both editions."""
     import json
     import urllib.request
 
     chapters = [p for p in PAGES if (ROOT / "docs" / p.replace(".html", ".md")).exists()]
     notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()]
     assert notebooks, "no executed chapter in the site"
-    for page in notebooks:
-        stem = page[:-5]
-        html = (SITE / page).read_text()
-        assert f"_sources/{stem}.md" in html and f"_sources/{stem}.ipynb" in html, page
-        with urllib.request.urlopen(f"{site_url}/_sources/{stem}.ipynb") as response:
-            notebook = json.load(response)
-        executed = [c for c in notebook["cells"] if c["cell_type"] == "code" and c.get("execution_count")]
-        assert executed, f"{stem}.ipynb has no executed cells"
+    for edition in EDITIONS:
+        for page in notebooks:
+            stem = page[:-5]
+            html = (SITE / edition / page).read_text()
+            assert f"_sources/{stem}.md" in html and f"_sources/{stem}.ipynb" in html, edition + page
+            with urllib.request.urlopen(f"{site_url}/{edition}_sources/{stem}.ipynb") as response:
+                notebook = json.load(response)
+            executed = [c for c in notebook["cells"] if c["cell_type"] == "code" and c.get("execution_count")]
+            assert executed, f"{edition}{stem}.ipynb has no executed cells"
+
+
+def test_japanese_search(browser, site_url):
+    """Sphinx's Japanese search finds a word of the translated prose."""
+    visit = PageVisit(browser, f"{site_url}/ja/search.html?q=ミニバッチ")
+    try:
+        results = visit.page.locator("#search-results li a")
+        results.first.wait_for(timeout=15_000)
+        links = [(results.nth(i).get_attribute("href") or "").split("#")[0] for i in range(results.count())]
+        assert any(link.endswith("training.html") for link in links), links
+        assert visit.outside == [] and visit.errors == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_language_switch(browser, site_url, width):
+    """The switch leads to the same page in the other edition and back, on a phone too."""
+    visit = PageVisit(browser, f"{site_url}/mnist.html")
+    page = visit.page
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        for lang, expected in (("ja", "/ja/mnist.html"), ("en", "/mnist.html")):
+            switch = page.locator("a.mnistbook-language-switch")
+            assert switch.count() == 1 and switch.get_attribute("hreflang") == lang
+            box = switch.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+            switch.click()
+            page.wait_for_load_state("load")
+            assert urlparse(page.url).path == expected
+            assert page.locator("html").get_attribute("lang") == lang
+        assert visit.outside == [] and visit.errors == []
+    finally:
+        visit.close()

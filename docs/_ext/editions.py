@@ -1,0 +1,144 @@
+"""The English and the Japanese edition of the book, built from one source.
+
+The English site is built into ``_build/html``, the Japanese one (``-D
+language=ja``) into ``_build/ja/html`` and published as ``_build/html/ja``
+(see ``noxfile.py``).  This extension
+
+- links every page to the same page in the other edition: a switch in the
+  article header and ``<link rel="alternate" hreflang>`` in the head;
+- in a translated build, lists every message of the English source that the
+  catalog does not translate (missing, empty or fuzzy) in
+  ``<outdir>/../untranslated.json``, which ``tests/test_translations.py``
+  requires to be empty.  The build itself stays green, so a change to the
+  English prose can be built before its translation is written.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
+from sphinx.util.nodes import extract_messages
+
+SOURCE_LANGUAGE = "en"
+# language: (folder of its edition under the site's root, link label, link title)
+EDITIONS = {
+    "en": ("", "English", "This page in English"),
+    "ja": ("ja/", "日本語", "このページの日本語版"),
+}
+REPORT = "untranslated.json"
+
+
+def other_language(language: str) -> str:
+    return "ja" if language == SOURCE_LANGUAGE else SOURCE_LANGUAGE
+
+
+def edition_href(pagename: str, target_uri: str, language: str, target: str) -> str:
+    """Relative link from ``pagename`` in ``language``'s edition to the same page in ``target``'s."""
+    site_root = "../" * pagename.count("/") + "../" * EDITIONS[language][0].count("/")
+    return site_root + EDITIONS[target][0] + target_uri
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    language = app.config.language or SOURCE_LANGUAGE
+    if language not in EDITIONS:
+        return
+    uri = app.builder.get_target_uri(pagename)
+    links = []
+    for lang in EDITIONS:
+        href = edition_href(pagename, uri, language, lang)
+        links.append(f'<link rel="alternate" hreflang="{lang}" href="{escape(href)}" />')
+    context["metatags"] = context.get("metatags", "") + "\n".join(links) + "\n"
+    other = other_language(language)
+    _, label, title = EDITIONS[other]
+    context["other_edition"] = {
+        "href": edition_href(pagename, uri, language, other),
+        "lang": other,
+        "label": label,
+        "title": title,
+    }
+
+
+def translated_messages(po_path: Path) -> set[str]:
+    """The msgids that a .po file translates (non-empty msgstr, not fuzzy)."""
+    from babel.messages.pofile import read_po
+
+    if not po_path.exists():
+        return set()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+class ListUntranslated(SphinxTransform):
+    """Record the messages of this page that its catalog leaves in English."""
+
+    default_priority = 15  # before sphinx's Locale transform (20) replaces them
+
+    def apply(self, **kwargs) -> None:
+        config = self.config
+        if (config.language or SOURCE_LANGUAGE) == SOURCE_LANGUAGE:
+            return
+        if self.document.get("source", "").endswith(":<translated>"):
+            return  # a translated message being parsed, not a page
+        domain = docname_to_domain(self.env.docname, config.gettext_compact)
+        done = set()
+        for locale_dir in config.locale_dirs:
+            po = Path(self.app.srcdir, locale_dir, config.language, "LC_MESSAGES", f"{domain}.po")
+            done |= translated_messages(po)
+        missing = sorted({msg for _, msg in extract_messages(self.document)} - done)
+        _store(self.env)[self.env.docname] = missing
+
+
+def _store(env) -> dict[str, list[str]]:
+    """{docname: untranslated messages}, kept in the environment between builds."""
+    if not hasattr(env, "mnistbook_untranslated"):
+        env.mnistbook_untranslated = {}
+    return env.mnistbook_untranslated
+
+
+def _purge(app, env, docname):
+    _store(env).pop(docname, None)
+
+
+def _merge(app, env, docnames, other):
+    _store(env).update({doc: _store(other)[doc] for doc in docnames if doc in _store(other)})
+
+
+def _write_report(app, exception):
+    if exception or (app.config.language or SOURCE_LANGUAGE) == SOURCE_LANGUAGE:
+        return
+    report = {doc: msgs for doc, msgs in sorted(_store(app.env).items()) if doc in app.env.found_docs and msgs}
+    path = Path(app.outdir).parent / REPORT
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf8")
+    count = sum(map(len, report.values()))
+    logging.getLogger(__name__).info(
+        f"{count} untranslated message(s) in {len(report)} page(s), listed in {path}"
+    )
+
+
+def _add_switch(app, config):
+    # The switch goes first in the article header, before the theme's buttons.
+    options = config.html_theme_options
+    end = options.get("article_header_end", ["article-header-buttons.html"])
+    if isinstance(end, str):
+        end = [item.strip() for item in end.split(",") if item.strip()]
+    if "language-switch.html" not in end:
+        options["article_header_end"] = ["language-switch.html", *end]
+    templates = str(Path(__file__).resolve().parents[1] / "_templates")
+    if templates not in config.templates_path:
+        config.templates_path.append(templates)
+
+
+def setup(app):
+    app.connect("config-inited", _add_switch)
+    app.connect("html-page-context", _page_context)
+    app.add_transform(ListUntranslated)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("build-finished", _write_report)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
