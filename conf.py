@@ -39,6 +39,7 @@ extensions = [
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
     "i18n_glue",  # glued numbers in translated paragraphs
     "editions",  # the English and Japanese editions: language switch, untranslated list
+    "i18n_exercise",  # exercise titles in the catalogs; the lecture's 演習 and 解答
 ]
 
 # -- the Japanese edition (sphinx-build -D language=ja; see noxfile.py) -------------

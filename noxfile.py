@@ -123,7 +123,7 @@ def bench(session: nox.Session) -> None:
 def gettext(session: nox.Session) -> None:
     """Update docs/locale/ja from the English source: new messages come empty, changed ones fuzzy."""
     install(session, "docs")
-    session.run("sphinx-build", "-b", "gettext", "-q", "-c", ".", "docs", "_build/gettext", env=ENV)
+    session.run("sphinx-build", "-b", "gettext", "-E", "-q", "-c", ".", "docs", "_build/gettext", env=ENV)
     session.run("sphinx-intl", "update", "-p", "_build/gettext", "-l", "ja", "-d", "docs/locale",
                 "-w", "0", env=ENV)
     session.log("Translate the empty and fuzzy messages; tests/test_translations.py lists them")
