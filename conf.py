@@ -40,6 +40,7 @@ extensions = [
     "i18n_glue",  # glued numbers in translated paragraphs
     "editions",  # the English and Japanese editions: language switch, untranslated list
     "i18n_exercise",  # exercise titles in the catalogs; the lecture's 演習 and 解答
+    "i18n_scope",  # outputs and docstrings stay as the run and the source made them
 ]
 
 # -- the Japanese edition (sphinx-build -D language=ja; see noxfile.py) -------------

@@ -1,0 +1,48 @@
+"""What the translations translate: the book's prose, not its code.
+
+Code cells' outputs (printed results, the tables a cell writes, a figure's
+pixels) and the library's docstrings on the API page (Sphinx's own words there,
+such as "Parameters", come from Sphinx's catalog) are code and its results:
+they stay as the run and the source made them, in every edition, like the code
+itself.  Without this they would be catalog messages, and a message such as a
+table cell holding a line count would change with every edit of the library.
+
+Figure captions and images' alt text stay translatable: they are the book's
+words about an output, written in the chapter.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+
+DOCSTRING = ":docstring of "  # how autodoc names the source of docstring text
+
+
+def _is_output(node: nodes.Element) -> bool:
+    return isinstance(node, nodes.container) and "cell_output" in node.get("classes", [])
+
+
+class KeepCodeUntranslated(SphinxTransform):
+    """Mark cell outputs and docstrings as not translatable."""
+
+    default_priority = 5  # before sphinx's i18n transforms (10, 20) and the gettext builder
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.TextElement):
+            if DOCSTRING in (node.source or ""):
+                node["translatable"] = False
+        for entry in self.document.findall(addnodes.desc):  # an API entry: signature, fields
+            for node in entry.findall(nodes.TextElement):
+                node["translatable"] = False
+        for output in self.document.findall(_is_output):
+            captions = {id(n) for c in output.findall(nodes.caption) for n in c.findall()}
+            for node in output.findall(nodes.TextElement):
+                if id(node) not in captions:
+                    node["translatable"] = False
+
+
+def setup(app):
+    app.add_transform(KeepCodeUntranslated)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
