@@ -73,19 +73,31 @@ def doctest(session: nox.Session) -> None:
     session.run("pytest", "-q", "--doctest-modules", "mnistbook", "-p", "no:cacheprovider", env=ENV)
 
 
+def has_japanese_fonts() -> bool:
+    """Debian's fonts-noto-cjk, so screenshots of the Japanese pages show text, not boxes."""
+    return Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists()
+
+
 def ensure_chromium(session: nox.Session) -> None:
-    """Install Debian's chromium for the browser tests when it is missing and we can."""
-    if os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium"):
+    """Install Debian's chromium and Japanese fonts for the browser tests when missing and we can."""
+    missing = []
+    if not (os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium")):
+        missing.append("chromium")
+    if not has_japanese_fonts():
+        missing.append("fonts-noto-cjk")
+    if not missing:
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
-        session.log("chromium is missing: installing Debian's package for the browser tests")
+        session.log(f"installing Debian's {' and '.join(missing)} for the browser tests")
         session.run("apt-get", "update", "-q", external=True)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
-    else:
+        session.run("apt-get", "install", "-y", "-q", *missing, external=True)
+    elif "chromium" in missing:
         session.error(
             "The browser tests need Chromium: install it (Debian: apt-get install chromium) "
             "or set MNISTBOOK_CHROMIUM to its path"
         )
+    else:
+        session.warn("fonts-noto-cjk is missing: screenshots of the Japanese pages will lack glyphs")
 
 
 @nox.session

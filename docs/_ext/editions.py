@@ -19,6 +19,7 @@ import json
 from html import escape
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
@@ -31,6 +32,8 @@ EDITIONS = {
     "ja": ("ja/", "日本語", "このページの日本語版"),
 }
 REPORT = "untranslated.json"
+# The book's title in each translated edition (the English one is conf.py's html_title).
+TITLES = {"ja": "ゼロからのディープラーニング: MNIST"}
 
 
 def other_language(language: str) -> str:
@@ -74,6 +77,31 @@ def translated_messages(po_path: Path) -> set[str]:
     return {m.id for m in catalog if m.id and m.string and not m.fuzzy}
 
 
+def _left_out(node) -> bool:
+    """Nodes the gettext builder never sees: the front matter (moved out of the page
+    before writing) and sphinx-exercise's titles (rebuilt after reading; their
+    words come from i18n_exercise and the subtitle message)."""
+    if type(node).__name__ in ("exercise_title", "solution_title"):
+        return True
+    return any(_is_front_matter(parent) for parent in _ancestors(node))
+
+
+def _is_front_matter(node) -> bool:
+    """The page's front matter: docinfo, or the leading field list that becomes it."""
+    if isinstance(node, nodes.docinfo):
+        return True
+    if not isinstance(node, nodes.field_list) or not isinstance(node.parent, nodes.document):
+        return False
+    first = next((c for c in node.parent.children if not isinstance(c, (nodes.title, nodes.comment, nodes.target))), None)
+    return first is node
+
+
+def _ancestors(node):
+    while node is not None:
+        yield node
+        node = node.parent
+
+
 class ListUntranslated(SphinxTransform):
     """Record the messages of this page that its catalog leaves in English."""
 
@@ -90,7 +118,8 @@ class ListUntranslated(SphinxTransform):
         for locale_dir in config.locale_dirs:
             po = Path(self.app.srcdir, locale_dir, config.language, "LC_MESSAGES", f"{domain}.po")
             done |= translated_messages(po)
-        missing = sorted({msg for _, msg in extract_messages(self.document)} - done)
+        messages = {msg for node, msg in extract_messages(self.document) if not _left_out(node)}
+        missing = sorted(messages - done)
         _store(self.env)[self.env.docname] = missing
 
 
@@ -122,6 +151,8 @@ def _write_report(app, exception):
 
 
 def _add_switch(app, config):
+    if config.language in TITLES:
+        config.html_title = TITLES[config.language]
     # The switch goes first in the article header, before the theme's buttons.
     options = config.html_theme_options
     end = options.get("article_header_end", ["article-header-buttons.html"])
