@@ -167,6 +167,7 @@ def _add_switch(app, config):
 
 def setup(app):
     app.connect("config-inited", _add_switch)
+    app.add_css_file("editions.css")  # docs/_static/editions.css
     app.connect("html-page-context", _page_context)
     app.add_transform(ListUntranslated)
     app.connect("env-purge-doc", _purge)
