@@ -4,9 +4,18 @@
 (function () {
   "use strict";
 
+  // predict-start
+  function predict(layers, x) {
+    for (const layer of layers) {
+      x = forward(layer, x);
+    }
+    return x;
+  }
+  // predict-end
+
   // forward-start
-  // One layer as in mnistbook: y = activation(x @ w.T + b),
-  // w row-major with shape (nout, nin).
+  // y = activation(x @ w.T + b), with w row-major,
+  // shape (nout, nin), as in mnistbook
   function forward(layer, x) {
     const z = new Float64Array(layer.nout);
     for (let j = 0; j < layer.nout; j++) {
@@ -19,28 +28,23 @@
     }
     return ACTIVATIONS[layer.activation](z);
   }
+  // forward-end
+
+  // softmax-start
+  function softmax(z) {
+    const max = Math.max(...z);
+    // shifted by the maximum: every exponent <= 0
+    const e = z.map((v) => Math.exp(v - max));
+    const total = e.reduce((a, v) => a + v, 0);
+    return e.map((v) => v / total);
+  }
 
   const ACTIVATIONS = {
     relu: (z) => z.map((v) => Math.max(v, 0)),
     sigmoid: (z) => z.map((v) => 1 / (1 + Math.exp(-v))),
     softmax: softmax,
   };
-
-  // Shifted by the maximum, so that every exponent is <= 0.
-  function softmax(z) {
-    const max = Math.max(...z);
-    const e = z.map((v) => Math.exp(v - max));
-    const total = e.reduce((a, v) => a + v, 0);
-    return e.map((v) => v / total);
-  }
-
-  function predict(layers, x) {
-    for (const layer of layers) {
-      x = forward(layer, x);
-    }
-    return x;
-  }
-  // forward-end
+  // softmax-end
 
   /* The weights: per output unit, int8 numbers q and one scale, w = q * scale. */
   function loadNetwork(payload) {
@@ -141,13 +145,17 @@
     if (overlay) overlay(ctx, cell);
   }
 
+  // a cross on a white halo, visible on ink and on paper
   function crossAt(ctx, cell, row, col, colour) {
     const x = (col + 0.5) * cell, y = (row + 0.5) * cell;
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 2;
     ctx.beginPath();
-    ctx.moveTo(x - 2 * cell, y); ctx.lineTo(x + 2 * cell, y);
-    ctx.moveTo(x, y - 2 * cell); ctx.lineTo(x, y + 2 * cell);
+    ctx.moveTo(x - 2.5 * cell, y); ctx.lineTo(x + 2.5 * cell, y);
+    ctx.moveTo(x, y - 2.5 * cell); ctx.lineTo(x, y + 2.5 * cell);
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 6;
+    ctx.stroke();
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 3;
     ctx.stroke();
   }
 
