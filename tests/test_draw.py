@@ -38,10 +38,11 @@ def payload() -> dict:
     return json.loads(found.group(1))
 
 
-def open_draw(browser, site_url, viewport) -> PageVisit:
+def open_draw(browser, site_url, viewport, dark=False) -> PageVisit:
     visit = PageVisit(browser, f"{site_url}/draw.html")
-    if viewport != DESKTOP:
+    if viewport != DESKTOP or dark:
         visit.page.set_viewport_size(viewport)
+        visit.page.emulate_media(color_scheme="dark" if dark else "light")
         visit.page.reload(wait_until="load")
     visit.page.wait_for_function("() => window.mnistbookDemo !== undefined")
     return visit
@@ -129,16 +130,21 @@ def draw(visit: PageVisit, strokes, touch: bool) -> None:
         cdp.detach()
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px-mouse", "390px-touch"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px-mouse-light", "390px-touch-dark"])
 def test_drawn_digits_are_read(browser, site_url, viewport):
     from mnistbook import load_dataset
 
     mnist_width = float(np.median(stroke_width(load_dataset().test_images[:2000].reshape(-1, 28, 28))))
     built = payload()
-    visit = open_draw(browser, site_url, viewport)
+    touch = dark = viewport == PHONE
+    visit = open_draw(browser, site_url, viewport, dark=dark)
     page = visit.page
-    touch = viewport == PHONE
     try:
+        # the pad's ink follows the theme: light on dark, dark on light
+        ink = page.evaluate("() => getComputedStyle(document.getElementById('mb-draw-pad')).color")
+        assert page.evaluate("() => document.documentElement.dataset.theme") == ("dark" if dark else "light")
+        brightness = sum(int(v) for v in re.findall(r"\d+", ink)[:3]) / 765
+        assert (brightness > 0.6) if dark else (brightness < 0.4), ink
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"], "page wider than the screen"
         for digit, strokes in DIGITS.items():
             draw(visit, strokes, touch)
@@ -148,6 +154,8 @@ def test_drawn_digits_are_read(browser, site_url, viewport):
             live = page.locator("#mb-draw-live").inner_text()
             assert f"reads {digit} " in live, live
             assert page.locator("#mb-draw-digit").inner_text() == str(digit)
+            assert "moved" in page.locator("#mb-draw-move").inner_text()  # the steps are drawn
+            assert "moved 3 px right, the network reads" in page.locator("#mb-draw-shift-prediction").inner_text()
 
             # MNIST's preprocessing: 20-pixel box, centre of mass on (14, 14), MNIST's line width
             image = np.array(page.evaluate("() => mnistbookDemo.input()")).reshape(28, 28)
