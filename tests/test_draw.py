@@ -179,8 +179,16 @@ def test_drawn_digits_are_read(browser, site_url, viewport):
             assert page.evaluate("() => mnistbookDemo.current()") is None
             assert "empty" in page.locator("#mb-draw-live").inner_text()
 
-        # Escape on the focused pad clears it too
-        draw(visit, DIGITS[1], touch)
+        # the keyboard draws a 1: arrows move the pen, Space puts it down and lifts it
+        page.locator("#mb-draw-pad").focus()
+        for keys in (["ArrowUp"] * 8, ["Space"], ["ArrowDown"] * 16, ["Space"]):
+            for key in keys:
+                page.keyboard.press(key)
+        probabilities = page.evaluate("() => mnistbookDemo.current()")
+        assert int(np.argmax(probabilities)) == 1, probabilities
+        assert "reads 1 " in page.locator("#mb-draw-live").inner_text()
+
+        # Escape on the focused pad clears it
         page.locator("#mb-draw-pad").focus()
         page.keyboard.press("Escape")
         assert page.evaluate("() => mnistbookDemo.current()") is None

@@ -173,6 +173,7 @@
     const pad = document.getElementById("mb-draw-pad");
     const strokes = [];
     let drawing = null, latest = null, queued = false;
+    let cursor = null, penDown = false; // the keyboard's pen
 
     function classify(pixels) {
       if (!pixels || pixels.length !== SIZE * SIZE) {
@@ -207,6 +208,14 @@
         ctx.moveTo(stroke[0].x * pad.width, stroke[0].y * pad.height);
         for (const p of stroke.length > 1 ? stroke.slice(1) : stroke) ctx.lineTo(p.x * pad.width, p.y * pad.height);
         ctx.stroke();
+      }
+      if (cursor && document.activeElement === pad) {
+        // the keyboard's pen: a ring, filled while it draws
+        ctx.beginPath();
+        ctx.arc(cursor.x * pad.width, cursor.y * pad.height, ctx.lineWidth / 2, 0, 2 * Math.PI);
+        ctx.fillStyle = ctx.strokeStyle = getComputedStyle(pad).getPropertyValue("--mb-draw-cursor").trim() || "#0a7d91";
+        ctx.lineWidth = 2 * ratio;
+        if (penDown) ctx.fill(); else ctx.stroke();
       }
     }
 
@@ -333,15 +342,42 @@
     function clear() {
       strokes.length = 0;
       drawing = null;
+      penDown = false;
       update();
       announce();
     }
     document.getElementById("mb-draw-clear").addEventListener("click", clear);
+    // The keyboard draws too: arrows move the pen (with Shift, finely),
+    // Space or Enter puts it down or lifts it, Escape or Delete clears.
+    const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
     pad.addEventListener("keydown", (event) => {
+      const clamp = (v) => Math.min(Math.max(v, 0), 1);
       if (event.key === "Escape" || event.key === "Delete" || event.key === "Backspace") {
         event.preventDefault();
         clear();
+      } else if (event.key in ARROWS) {
+        event.preventDefault();
+        const [dx, dy] = ARROWS[event.key], by = event.shiftKey ? 0.01 : 0.04;
+        cursor = cursor || { x: 0.5, y: 0.5 };
+        cursor = { x: clamp(cursor.x + dx * by), y: clamp(cursor.y + dy * by) };
+        if (penDown) strokes[strokes.length - 1].push(cursor);
+        schedule();
+      } else if (event.key === " " || event.key === "Enter") {
+        event.preventDefault();
+        cursor = cursor || { x: 0.5, y: 0.5 };
+        penDown = !penDown;
+        if (penDown) strokes.push([cursor]);
+        update();
+        if (!penDown) announce();
       }
+    });
+    pad.addEventListener("focus", schedule);
+    pad.addEventListener("blur", () => {
+      if (penDown) {
+        penDown = false;
+        announce();
+      }
+      schedule();
     });
     const slider = document.getElementById("mb-draw-shift");
     if (slider) slider.addEventListener("input", () => paintShift(strokes.length ? preprocess(strokes, settings) : null));
