@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 import pytest
-from test_site import SHOTS, SITE, PageVisit, browser, site_url  # noqa: F401 (fixtures)
+from test_site import SHOTS, SITE, PageVisit
 
 pytestmark = pytest.mark.browser
 
