@@ -8,7 +8,9 @@ itself.  Without this they would be catalog messages, and a message such as a
 table cell holding a line count would change with every edit of the library.
 
 Figure captions and images' alt text stay translatable: they are the book's
-words about an output, written in the chapter.
+words about an output, written in the chapter.  So do raw HTML blocks (the
+controls and labels of the draw page): they are written in the chapter, and
+the whole block is one message.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ def _is_output(node: nodes.Element) -> bool:
 class KeepCodeUntranslated(SphinxTransform):
     """Mark cell outputs and docstrings as not translatable."""
 
-    default_priority = 5  # before sphinx's i18n transforms (10, 20) and the gettext builder
+    # After ExtraTranslatableNodes (10), which marks every raw node translatable,
+    # before the Locale transform (20) and the gettext builder.
+    default_priority = 12
 
     def apply(self, **kwargs) -> None:
         for node in self.document.findall(nodes.TextElement):
@@ -43,6 +47,12 @@ class KeepCodeUntranslated(SphinxTransform):
                     node["translatable"] = False
 
 
+def _raw_blocks_are_messages(app, config):
+    if "raw" not in config.gettext_additional_targets:
+        config.gettext_additional_targets = [*config.gettext_additional_targets, "raw"]
+
+
 def setup(app):
+    app.connect("config-inited", _raw_blocks_are_messages)
     app.add_transform(KeepCodeUntranslated)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
