@@ -94,3 +94,17 @@ def test_japanese_search_index():
         assert word in index["terms"], f"the Japanese search index has no {word}"
     options = (SITE / "ja" / "_static" / "documentation_options.js").read_text(encoding="utf8")
     assert "LANGUAGE: 'ja'" in options
+
+
+def test_japanese_pages_quote_the_same_results():
+    """Every glued number of an English page appears in its Japanese twin, as often."""
+    pasted = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+    pages = sorted(SITE.glob("*.html"))
+    assert pages, f"no built site in {SITE}: run `nox -s docs` first"
+    glued = 0
+    for page in pages:
+        english = Counter(pasted.findall(page.read_text(encoding="utf8")))
+        japanese = Counter(pasted.findall((SITE / "ja" / page.name).read_text(encoding="utf8")))
+        assert japanese == english, f"{page.name}: only English {english - japanese}, only Japanese {japanese - english}"
+        glued += sum(english.values())
+    assert glued > 100, "the chapters glue their results: the site looks unbuilt"
