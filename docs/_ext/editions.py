@@ -52,8 +52,8 @@ def _page_context(app, pagename, templatename, context, doctree):
         return
     uri = app.builder.get_target_uri(pagename)
     links = []
-    for lang in EDITIONS:
-        href = edition_href(pagename, uri, language, lang)
+    for lang in (*EDITIONS, "x-default"):  # x-default: the English edition, the source
+        href = edition_href(pagename, uri, language, SOURCE_LANGUAGE if lang == "x-default" else lang)
         links.append(f'<link rel="alternate" hreflang="{lang}" href="{escape(href)}" />')
     context["metatags"] = context.get("metatags", "") + "\n".join(links) + "\n"
     other = other_language(language)
