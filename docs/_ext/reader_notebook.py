@@ -29,7 +29,9 @@ import ast
 import copy
 import hashlib
 import io
+import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -75,14 +77,21 @@ def glued_values(notebook) -> dict[str, dict]:
     return values
 
 
-def fill_glue(markdown: str, values: dict[str, dict]) -> str:
-    """Replace each ``{glue:text}`key:format``` by the value it shows on the page."""
+def fill_glue(markdown: str, values: dict[str, dict], other_page=lambda path: {}) -> str:
+    """Replace each ``{glue:text}`key:format``` by the value it shows on the page.
+
+    ``other_page(path)`` gives the glued values of another page, for
+    ``{glue:text}`path::key:format```.
+    """
     from myst_nb.core.variables import format_plain_text
 
     def paste(match):
-        # as myst-nb's role reads it: "key" or "key:format"
+        # as myst-nb's role reads it: "[path::]key" or "[path::]key:format"
         key, spec = match.group(1).rsplit(":", 1) if ":" in match.group(1) else (match.group(1), "s")
-        data = values.get(key)
+        if key.endswith(":"):  # "path::key" without a format
+            key, spec = match.group(1), "s"
+        path, _, key = key.rpartition("::")
+        data = (other_page(path) if path else values).get(key)
         try:
             return format_plain_text(data["text/plain"], spec)
         except (TypeError, KeyError, ValueError):
@@ -92,7 +101,7 @@ def fill_glue(markdown: str, values: dict[str, dict]) -> str:
     return GLUE_ROLE.sub(paste, markdown)
 
 
-def reader_notebook(executed):
+def reader_notebook(executed, other_page=lambda path: {}):
     """The notebook a reader runs, from the notebook the build executed.
 
     Build-only cells go; glued numbers are written into the markdown; streams
@@ -108,7 +117,7 @@ def reader_notebook(executed):
         if is_build_only(cell):
             continue
         if cell.cell_type == "markdown":
-            cell.source = fill_glue(cell.source, values)
+            cell.source = fill_glue(cell.source, values, other_page)
         elif cell.cell_type == "code":
             outputs = [o for o in cell.get("outputs", []) if "scrapbook" not in o.get("metadata", {})]
             cell.outputs = coalesce_streams(outputs)
@@ -215,7 +224,7 @@ def executed_notebook(app, docname: str):
     """
     from jupyter_cache import get_cache
 
-    path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    path = _executed_path(app, docname)
     if not path.exists():
         return None
     notebook = nbformat.read(path, as_version=4)
@@ -232,17 +241,36 @@ def executed_notebook(app, docname: str):
     return notebook
 
 
+def _executed_path(app, docname: str) -> Path:
+    return Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+
+
 def offer_reader_notebook(app, pagename, templatename, context, doctree):
-    """Write the page's reader notebook as its ``.ipynb`` download (before the theme's buttons)."""
-    notebook = executed_notebook(app, pagename)
-    if notebook is None:
+    """Offer the page's notebook for download (before the theme adds its buttons),
+    and check the page keeps the convention.  The notebooks are written when
+    the build ends, so that every one is current, whichever pages were rewritten."""
+    path = _executed_path(app, pagename)
+    if not path.exists():
         return
-    for problem in convention_problems(notebook):
+    for problem in convention_problems(nbformat.read(path, as_version=4)):
         logger.warning(f"{pagename}: {problem}", location=pagename)
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(reader_notebook(notebook), target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def write_reader_notebook(app, docname: str) -> None:
+    """Write ``_sources/<docname>.ipynb``, the notebook the page's download offers."""
+
+    def other_page(path):
+        """The values another page glued, as myst-nb saved them for cross-page glue."""
+        other = posixpath.normpath(posixpath.join(posixpath.dirname(docname), path))
+        saved = _executed_path(app, posixpath.splitext(other)[0]).with_suffix(".glue.json")
+        if not saved.exists():
+            return {}
+        return {key: output.get("data", {}) for key, output in json.loads(saved.read_text()).items()}
+
+    target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(reader_notebook(executed_notebook(app, docname), other_page), target)
 
 
 def link_run_page(app, pagename, templatename, context, doctree):
@@ -397,10 +425,18 @@ folder. The page "Run it yourself" of the site explains the details.
 """
 
 
-def write_bundle(app, exception):
-    """Write ``<reader_bundle>.zip`` at the site's root once the pages are written."""
+def write_downloads(app, exception):
+    """Once the pages are written: every page's reader notebook, then the bundle."""
     if exception is not None or app.builder.format != "html":
         return
+    for docname in sorted(app.env.found_docs):
+        if _executed_path(app, docname).exists():
+            write_reader_notebook(app, docname)
+    write_bundle(app)
+
+
+def write_bundle(app):
+    """Write ``<reader_bundle>.zip`` at the site's root."""
     chapters = course_chapters(app)
     sources = Path(app.outdir) / "_sources"
     missing = [c for c in chapters if not (sources / f"{c}.ipynb").exists()]
@@ -491,7 +527,7 @@ class RunTimesTransform(SphinxPostTransform):
         group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=1)]
         head, body = nodes.thead(), nodes.tbody()
         group += [head, body]
-        head += self._row(nodes.Text("Chapter"), nodes.Text("Time to run here"))
+        head += self._row(nodes.Text("Chapter"), nodes.Text("Time on the build machine"))
         for docname, seconds in rows:
             link = addnodes.pending_xref("", refdoc=self.env.docname, reftarget=f"/{docname}",
                                          reftype="doc", refdomain="std", refexplicit=False,
@@ -533,5 +569,5 @@ def setup(app):
     # Before the theme adds its download buttons (priority 501), then after it.
     app.connect("html-page-context", offer_reader_notebook, priority=400)
     app.connect("html-page-context", link_run_page, priority=600)
-    app.connect("build-finished", write_bundle)
+    app.connect("build-finished", write_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
