@@ -399,12 +399,13 @@ def requirements_text(app, notebooks) -> str:
 
 
 README = """\
-# {title}: the course on your own machine
+# {title}
 
-Every chapter of the course as a Jupyter notebook, with the outputs of the
-site's build of {date} (so you can compare yours); the `{package}` library the
-chapters import ({wheel}); and `requirements.txt`, which installs it and
-everything the notebooks need at the versions the site was built with.
+The course on your own machine: every chapter as a Jupyter notebook, with
+the outputs of the site's build of {date}, so you can compare yours; the
+`{package}` library the chapters import, as the wheel `{wheel}`;
+and `requirements.txt`, which installs it and everything the notebooks need,
+at the versions the site was built with.
 
 With Python 3.11 or newer, in this folder:
 
@@ -413,15 +414,14 @@ With Python 3.11 or newer, in this folder:
     .venv/bin/python -m pip install jupyterlab
     .venv/bin/jupyter lab
 
-(On Windows, `py -m venv .venv` and `.venv\\Scripts\\` for `.venv/bin/`.)
-Open the notebooks in order, from {first}, and run each top to bottom.
-
-Matplotlib reads `matplotlibrc`, the style of the site's figures, when
-Jupyter runs in this folder.
+(On Windows: `py -m venv .venv`, and `.venv\\Scripts\\` for `.venv/bin/`.)
+Open the notebooks in order, from `{first}`, and run each one top to
+bottom. Run from this folder, Matplotlib reads `matplotlibrc`, the style of
+the site's figures.
 
 The first chapter that needs MNIST downloads it (about 11 MB) into a cache
 folder and checks every file's SHA-256; set `MNISTBOOK_DATA` to choose the
-folder. The page "Run it yourself" of the site explains the details.
+folder. The site's page "Run it yourself" has the details.
 """
 
 
