@@ -246,11 +246,15 @@ def _executed_path(app, docname: str) -> Path:
 
 
 def offer_reader_notebook(app, pagename, templatename, context, doctree):
-    """Offer the page's notebook for download (before the theme adds its buttons),
-    and check the page keeps the convention.  The notebooks are written when
-    the build ends, so that every one is current, whichever pages were rewritten."""
+    """Offer a chapter's notebook for download (before the theme adds its buttons),
+    and check the chapter keeps the convention.  The notebooks are written when
+    the build ends, so that every one is current, whichever pages were rewritten.
+
+    Only the course's chapters are offered: another executed page (the build
+    status, say) reports on the build and need not run on a reader's machine.
+    """
     path = _executed_path(app, pagename)
-    if not path.exists():
+    if not path.exists() or pagename not in course_chapters(app):
         return
     for problem in convention_problems(nbformat.read(path, as_version=4)):
         logger.warning(f"{pagename}: {problem}", location=pagename)
@@ -374,10 +378,8 @@ def pinned_requirements(roots: list[str]) -> list[str]:
     return list(pins.values())
 
 
-def requirements_text(app, notebooks) -> str:
+def requirements_text(app, wheel: Path, notebooks) -> str:
     from importlib.metadata import packages_distributions
-
-    import mnistbook  # the conf.py puts this checkout first on sys.path
 
     package = app.config.reader_package
     distributions = packages_distributions()
@@ -385,7 +387,7 @@ def requirements_text(app, notebooks) -> str:
                      for module in notebook_imports(notebooks) - {package}})
     # the library's own dependencies, then what the notebooks import, and a Jupyter kernel
     pins = pinned_requirements([package, *needed, "ipykernel"])
-    version = mnistbook.__version__
+    version = wheel.name.split("-")[1]  # name-version-python-abi-platform.whl
     return "\n".join([
         "# What the course notebooks need, at the versions its site was built with.",
         "# In this folder, in a fresh virtual environment:",
@@ -429,7 +431,7 @@ def write_downloads(app, exception):
     """Once the pages are written: every page's reader notebook, then the bundle."""
     if exception is not None or app.builder.format != "html":
         return
-    for docname in sorted(app.env.found_docs):
+    for docname in course_chapters(app):
         if _executed_path(app, docname).exists():
             write_reader_notebook(app, docname)
     write_bundle(app)
@@ -455,7 +457,7 @@ def write_bundle(app):
     )
     members = {
         "README.md": readme.encode(),
-        "requirements.txt": requirements_text(app, notebooks).encode(),
+        "requirements.txt": requirements_text(app, wheel, notebooks).encode(),
         wheel.name: wheel.read_bytes(),
     }
     rc = Path(app.srcdir) / "matplotlibrc"  # the figure style the chapters ran with
