@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # autodoc and the chapters import this checkout's mnistbook
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's own extension, mnistbook_site
 
 import mnistbook  # noqa: E402
 from docutils import nodes as docutils_nodes  # noqa: E402
@@ -36,6 +37,7 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
@@ -65,7 +67,8 @@ def _fingerprint() -> str:
     for path in sorted((ROOT / "mnistbook").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
-    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc",
+                 "docs/_ext/mnistbook_site/kernel_config.py"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
