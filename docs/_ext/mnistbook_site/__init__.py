@@ -147,6 +147,7 @@ def _singlehtml_uses_html_visitors(app: Sphinx) -> None:
     """
     if app.builder.name != "singlehtml":
         return
+    app.add_css_file("mnistbook-pdf.css", priority=950)
     handlers = app.registry.translation_handlers
     single = handlers.setdefault("singlehtml", {})
     for name, pair in handlers.get("html", {}).items():

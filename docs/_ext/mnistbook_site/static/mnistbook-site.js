@@ -41,3 +41,24 @@ window.addEventListener("afterprint", () => {
     delete details.dataset.openedForPrint;
   });
 });
+
+// When a sidebar dialog closes, focus goes back to the button that opened it
+// (the theme blurs the button on click, so it would otherwise fall to <body>).
+function mnistbookReturnFocus() {
+  [["pst-primary-sidebar-modal", ".bd-header-article .primary-toggle"],
+   ["pst-secondary-sidebar-modal", ".bd-header-article .secondary-toggle"]].forEach(([id, selector]) => {
+    const dialog = document.getElementById(id);
+    const button = document.querySelector(selector);
+    if (!dialog || !button) return;
+    dialog.addEventListener("close", () => {
+      setTimeout(() => {
+        if (!document.activeElement || document.activeElement === document.body) button.focus();
+      }, 0);
+    });
+  });
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", mnistbookReturnFocus);
+} else {
+  mnistbookReturnFocus();
+}
