@@ -180,8 +180,42 @@ def _page_context(app: Sphinx, pagename, templatename, context, doctree):
         f'\n    <meta name="description" content="{escape(description, quote=True)}" />'
     )
     context["book_pdf"] = BOOK_PDF if app.builder.name == "html" else ""
-    if app.builder.name == "singlehtml":
-        context["mnistbook_print"] = True
+    if app.builder.name == "singlehtml" and pagename == app.config.root_doc:
+        body = context.get("body", "")
+        marker = '<span id="document-'
+        if marker in body:
+            at = body.index(marker)
+            context["body"] = body[:at] + _pdf_contents(app) + body[at:]
+
+
+def _pdf_contents(app: Sphinx) -> str:
+    """The PDF's table of contents: the root toctrees, the course's chapters numbered.
+
+    Each entry links to the chapter's anchor in the single page; pdf.py puts
+    the same number before the chapter's title.
+    """
+    from html import escape
+
+    from sphinx import addnodes
+
+    env = app.env
+    parts = []
+    number = 0
+    for toctree in env.get_doctree(app.config.root_doc).findall(addnodes.toctree):
+        caption = toctree.get("caption") or ""
+        numbered = caption == "Course"  # the chapters; the reference pages are not numbered
+        items = []
+        for title, docname in toctree["entries"]:
+            title = title or env.titles[docname].astext()
+            if numbered:
+                number += 1
+            label = f'<span class="toc-number">{number}</span> ' if numbered else ""
+            data = f' data-number="{number}"' if numbered else ""
+            items.append(f'<li data-doc="{escape(docname)}"{data}>'
+                         f'<a href="#document-{escape(docname)}">{label}{escape(title)}</a></li>')
+        parts.append(f"<h3>{escape(caption)}</h3>\n<ol>{''.join(items)}</ol>")
+    return ('<nav class="mnistbook-pdf-toc" aria-labelledby="mnistbook-pdf-contents">'
+            '<h2 id="mnistbook-pdf-contents">Contents</h2>' + "\n".join(parts) + "</nav>\n")
 
 
 # -- assets -----------------------------------------------------------------------

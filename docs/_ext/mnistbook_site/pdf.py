@@ -32,53 +32,27 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 
-# Runs in the page before printing: number the course's chapters and put a
-# table of contents, built from the sidebar's chapter list, after the title page.
+# Runs in the page before printing: put each chapter on a new page and its
+# number (from the table of contents the extension wrote) before its title.
 PREPARE = """
 () => {
-  const article = document.querySelector("article.bd-article");
-  const nav = document.querySelector("nav.bd-docs-nav");
-  const toc = document.createElement("nav");
-  toc.className = "mnistbook-pdf-toc";
-  toc.setAttribute("aria-label", "Contents");
-  toc.innerHTML = "<h2>Contents</h2>";
-  let chapter = 0;
-  nav.querySelectorAll("p.caption").forEach((caption) => {
-    const part = caption.textContent.trim();
-    const list = caption.nextElementSibling;
-    if (!list) return;
-    const heading = document.createElement("h3");
-    heading.textContent = part;
-    toc.appendChild(heading);
-    const ol = document.createElement("ol");
-    list.querySelectorAll(":scope > li > a").forEach((link) => {
-      const id = decodeURIComponent((link.getAttribute("href") || "").split("#")[1] || "");
-      const target = id && document.getElementById(id);
-      const title = target && target.querySelector("h1");
-      const li = document.createElement("li");
-      const a = document.createElement("a");
-      a.href = "#" + id;
-      a.textContent = link.textContent.trim();
-      if (part === "Course" && title) {
-        chapter += 1;
-        const number = document.createElement("span");
-        number.className = "mnistbook-chapter-number";
-        number.textContent = chapter + " ";
-        title.prepend(number);
-        a.textContent = chapter + "  " + a.textContent;
-        li.className = "numbered";
-      }
-      if (target) target.classList.add("mnistbook-pdf-chapter");
-      li.appendChild(a);
-      ol.appendChild(li);
-    });
-    toc.appendChild(ol);
+  let numbered = 0;
+  document.querySelectorAll(".mnistbook-pdf-toc li[data-doc]").forEach((entry) => {
+    const anchor = document.getElementById("document-" + entry.dataset.doc);
+    const chapter = anchor && anchor.nextElementSibling;
+    if (!chapter) return;
+    chapter.classList.add("mnistbook-pdf-chapter");
+    const title = chapter.querySelector("h1, h2");
+    if (title && entry.dataset.number) {
+      const number = document.createElement("span");
+      number.className = "mnistbook-chapter-number";
+      number.textContent = entry.dataset.number;
+      title.prepend(number);
+      numbered += 1;
+    }
   });
-  const first = article.querySelector("section");
-  first.after(toc);
   document.documentElement.dataset.theme = "light";
-  document.querySelectorAll("details").forEach((details) => { details.open = true; });
-  return chapter;
+  return numbered;
 }
 """
 
