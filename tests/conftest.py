@@ -95,6 +95,8 @@ class PageVisit:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         self.page.on("requestfailed", lambda req: self.failed.append(req.url))
+        self.missing: list[str] = []  # answered with an HTTP error (a 404: an asset not shipped)
+        self.page.on("response", lambda res: res.status >= 400 and self.missing.append(f"{res.status} {res.url}"))
         self.context.route("**/*", self._route)
         self.page.goto(url, wait_until="load")
 

@@ -48,8 +48,26 @@ def test_no_serious_axe_violations(browser, site_url, page_name, mode):
         assert serious == [], "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}"
                                         for v in serious)
         assert visit.outside == [], f"requests leaving 127.0.0.1: {visit.outside}"
+        assert visit.missing == [], f"assets the site does not ship: {visit.missing}"
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("page_name", ["index.html", "layer.html", "_modules/mnistbook/layers.html"])
+def test_favicon_and_description(site_url, page_name):
+    """The icon a browser asks for exists, and search engines get a description."""
+    import re
+    import urllib.parse
+    import urllib.request
+
+    html = (SITE / page_name).read_text(encoding="utf-8")
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert icon, "no favicon link"
+    with urllib.request.urlopen(urllib.parse.urljoin(f"{site_url}/{page_name}", icon.group(1))) as response:
+        assert response.status == 200
+    description = re.search(r'<meta name="description" content="([^"]+)"', html)
+    assert description and len(description.group(1)) >= 40
+    assert re.search(r'class="mnistbook-version">mnistbook \d+\.\d+', html), "no version in the footer"
 
 
 @pytest.mark.parametrize("page_name", ALL_PAGES or ["index.html"])

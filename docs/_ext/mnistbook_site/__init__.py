@@ -175,7 +175,11 @@ def _description(doctree) -> str:
 def _page_context(app: Sphinx, pagename, templatename, context, doctree):
     from html import escape
 
-    description = _description(doctree) or app.config.project
+    description = _description(doctree)
+    if not description:  # a generated page: the highlighted source of a module, the index
+        title = re.sub(r"<[^>]+>", "", context.get("title") or "").strip()
+        about = f"{app.config.project}, a course book, and the source of its NumPy library"
+        description = f"{title} in {about}" if title else about
     context["metatags"] = context.get("metatags", "") + (
         f'\n    <meta name="description" content="{escape(description, quote=True)}" />'
     )
