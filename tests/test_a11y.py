@@ -97,3 +97,24 @@ def test_every_figure_has_alt_text():
     assert missing == [], "images without a meaningful alt text:\n" + "\n".join(missing)
     figures = sum(len(re.findall(r'<figure\b', (SITE / p).read_text(encoding="utf-8"))) for p in ALL_PAGES)
     assert figures >= 20, "the chapters' figures are missing from the site"
+
+
+@pytest.mark.parametrize("page_name", ["index.html", "layer.html", "search.html"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_icons_render(browser, site_url, page_name, width):
+    """The trimmed Font Awesome bundle still has every icon the pages show."""
+    visit = PageVisit(browser, f"{site_url}/{page_name}", width=width)
+    page = visit.page
+    try:
+        page.wait_for_load_state("networkidle")
+        icons = page.evaluate(
+            """() => ({svg: document.querySelectorAll('svg.svg-inline--fa').length,
+                       missing: document.querySelectorAll('svg.svg-inline--fa .missing, svg.missing').length,
+                       unconverted: Array.from(document.querySelectorAll('i[class*="fa-"], span[class*="fa-"]'))
+                                         .filter(e => e.offsetParent !== null).map(e => e.className)})"""
+        )
+        assert icons["svg"] >= 5 and icons["missing"] == 0, icons
+        assert icons["unconverted"] == [], icons
+        assert visit.errors == [], visit.errors
+    finally:
+        visit.close()

@@ -8,7 +8,7 @@ A Sphinx extension (listed in ``conf.py``) that adds, on top of sphinx-book-them
 - a favicon, a meta description per page, the version in the footer;
 - a print stylesheet, and the single-page build that ``pdf.py`` prints into
   the whole-book PDF (``mnistbook.pdf`` at the site root);
-- MathJax trimmed to the files the pages load.
+- MathJax and Font Awesome trimmed to what the pages use.
 """
 
 from __future__ import annotations
@@ -243,6 +243,47 @@ def _trim_mathjax(app: Sphinx, exception) -> None:
             path.rmdir()
 
 
+# One icon of the Font Awesome bundle: name (quoted when it has a dash), width,
+# height, aliases, unicode, path(s).
+_ICON = re.compile(
+    r'(?<=[{,])"?([a-z0-9-]+)"?:\[\d+(?:\.\d+)?,\d+(?:\.\d+)?,\[([^\]]*)\],"[0-9a-f]*",'
+    r'(?:"[^"]*"|\[(?:"[^"]*",?)*\])\]'
+)
+
+
+def _trim_fontawesome(app: Sphinx, exception) -> None:
+    """The theme ships every Font Awesome icon (1.5 MB of script); keep those the site uses.
+
+    The used names are the fa-* classes in the written pages and in the site's
+    other scripts (which add icons at run time); an icon is kept when its name
+    or one of its aliases is used.  A page asking for an icon that is not kept
+    logs a console error, which the browser tests fail on.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    bundle = static / "scripts" / "fontawesome.js"
+    if not bundle.exists():
+        return
+    used: set[str] = set()
+    sources = [*Path(app.outdir).rglob("*.html"), *(p for p in static.rglob("*.js") if p != bundle)]
+    for path in sources:
+        used.update(re.findall(r"\bfa-([a-z0-9-]+)", path.read_text(encoding="utf-8", errors="replace")))
+    # Trim the theme's full bundle, not a copy trimmed by an earlier build.
+    originals = [Path(d) / "static" / "scripts" / "fontawesome.js" for d in app.builder.theme.get_theme_dirs()]
+    original = next((path for path in originals if path.exists()), bundle)
+    script = original.read_text(encoding="utf-8")
+
+    def keep_or_drop(match: re.Match) -> str:
+        names = {match.group(1), *re.findall(r'"([a-z0-9-]+)"', match.group(2))}
+        return match.group(0) if names & used else "\x00"
+
+    trimmed = re.sub(r"\x00,|,\x00|\x00", "", _ICON.sub(keep_or_drop, script))
+    trimmed = trimmed.replace("//# sourceMappingURL=fontawesome.js.map", "")
+    bundle.write_text(trimmed, encoding="utf-8")
+    (bundle.parent / "fontawesome.js.map").unlink(missing_ok=True)  # maps the full bundle
+
+
 _LIGHT = re.compile(r'html\[data-theme=(?:"light"|light|\'light\')\]')
 PRINT_LIGHT_CSS = "mnistbook-print-light.css"
 
@@ -318,6 +359,7 @@ def setup(app: Sphinx):
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _trim_mathjax, priority=900)  # after MathJax is copied
     app.connect("build-finished", _write_print_light)
+    app.connect("build-finished", _trim_fontawesome)
     app.add_node(japanese, html=(visit_japanese, depart_japanese),
                  singlehtml=(visit_japanese, depart_japanese))
     app.add_transform(MarkJapanese)
