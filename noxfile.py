@@ -43,9 +43,10 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("-c", str(CONSTRAINTS), "-e", target)
 
 
-def build_site(session: nox.Session) -> None:
+def build_site(session: nox.Session, pdf: bool = True) -> None:
     session.run("sphinx-build", *SPHINX_ARGS, env=ENV)
-    build_pdf(session)
+    if pdf:
+        build_pdf(session)
 
 
 def build_pdf(session: nox.Session) -> None:
@@ -63,9 +64,9 @@ def build_pdf(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site, executing every chapter (cached until code changes), and its PDF."""
     install(session, "docs", "pdf")
-    ensure_chromium(session)
-    build_site(session)
-    session.log(f"Open {SITE / 'index.html'}; the whole book: {BOOK_PDF}")
+    with_pdf = ensure_chromium(session, required=False)
+    build_site(session, pdf=with_pdf)
+    session.log(f"Open {SITE / 'index.html'}" + (f"; the whole book: {BOOK_PDF}" if with_pdf else ""))
 
 
 @nox.session
@@ -84,8 +85,11 @@ def doctest(session: nox.Session) -> None:
     session.run("pytest", "-q", "--doctest-modules", "mnistbook", "-p", "no:cacheprovider", env=ENV)
 
 
-def ensure_chromium(session: nox.Session) -> None:
-    """Install Debian's chromium for the browser tests when it is missing and we can."""
+def ensure_chromium(session: nox.Session, required: bool = True) -> bool:
+    """Install Debian's chromium for the browser tests when it is missing and we can.
+
+    Returns whether Chromium is there; without it a required one fails the session.
+    """
     missing = [] if os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium") else ["chromium"]
     # The tools the browser and PDF tests use: pdftotext, and a CJK font so
     # screenshots and the PDF show the Japanese title.
@@ -94,16 +98,20 @@ def ensure_chromium(session: nox.Session) -> None:
     if not Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() and shutil.which("apt-get"):
         missing.append("fonts-noto-cjk")
     if not missing:
-        return
+        return True
     if shutil.which("apt-get") and os.geteuid() == 0:
         session.log(f"installing Debian's {' '.join(missing)} for the browser tests and the PDF")
         session.run("apt-get", "update", "-q", external=True)
         session.run("apt-get", "install", "-y", "-q", *missing, external=True)
-    elif "chromium" in missing:
-        session.error(
-            "The browser tests and the PDF need Chromium: install it (Debian: apt-get install "
-            "chromium) or set MNISTBOOK_CHROMIUM to its path"
-        )
+        return True
+    if "chromium" not in missing:
+        return True
+    message = ("The browser tests and the PDF need Chromium: install it (Debian: apt-get install "
+               "chromium) or set MNISTBOOK_CHROMIUM to its path")
+    if required:
+        session.error(message)
+    session.warn(f"{message}. Building the site without the whole-book PDF.")
+    return False
 
 
 def ensure_npm_packages(session: nox.Session) -> None:

@@ -118,3 +118,40 @@ def test_icons_render(browser, site_url, page_name, width):
         assert visit.errors == [], visit.errors
     finally:
         visit.close()
+
+
+def test_japanese_text_is_marked():
+    """Japanese text sits in lang="ja", so screen readers and fonts treat it as Japanese."""
+    import re
+
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+    found = 0
+    for page_name in ALL_PAGES:
+        html = (SITE / page_name).read_text(encoding="utf-8")
+        body = re.sub(r"<(script|style|title)\b.*?</\1>|<meta[^>]*>", "", html, flags=re.S)
+        unmarked = re.sub(r'<span lang="ja">[^<]*</span>', "", body)
+        assert not japanese.search(unmarked), f"{page_name}: {japanese.findall(unmarked)[:3]}"
+        found += body.count('<span lang="ja">')
+    assert found >= 2, "the lecture's Japanese title is not on the site"
+
+
+@pytest.mark.parametrize("page_name", ALL_PAGES or ["index.html"])
+def test_phone_layout(browser, site_url, page_name):
+    """At 390 px no page scrolls sideways, and figures keep at least 60% of their
+    desktop size (a wide one scrolls inside its own, keyboard-reachable box)."""
+    visit = PageVisit(browser, f"{site_url}/{page_name}", width=390, height=844)
+    page = visit.page
+    try:
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+        figures = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.cell_output img[width]')).map(img => {
+                   const box = img.closest('figure') || img.parentElement;
+                   return {shown: img.getBoundingClientRect().width, width: Number(img.getAttribute('width')),
+                           scrolls: box.scrollWidth > box.clientWidth + 1, focusable: box.tabIndex >= 0}; })"""
+        )
+        for figure in figures:
+            assert figure["shown"] >= min(figure["width"], 358) * 0.6 - 1, figure
+            assert not figure["scrolls"] or figure["focusable"], figure
+    finally:
+        visit.close()

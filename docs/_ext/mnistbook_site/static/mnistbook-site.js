@@ -10,7 +10,9 @@ function mnistbookFigureScroll() {
     if (width > 0) img.style.minWidth = Math.round(width * 0.66) + "px";
   });
   document.querySelectorAll(".cell_output figure, .cell_output > .output").forEach((box) => {
-    if (box.scrollWidth > box.clientWidth + 1) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("mnistbook-scrolls", scrolls);
+    if (scrolls) {
       box.tabIndex = 0;
     } else if (box.tagName === "FIGURE") {
       box.removeAttribute("tabindex");
