@@ -94,9 +94,12 @@ def test_print_wraps_code_and_is_light(browser, site_url, page_name):
                                              return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
                        const body = getComputedStyle(document.body);
                        const p = document.querySelector('article p');
-                       return {background: lum(body.backgroundColor), text: lum(getComputedStyle(p).color)}; }"""
+                       const code = document.querySelector('article .highlight .k, article .highlight .nb, article .highlight .n');
+                       return {background: lum(body.backgroundColor), text: lum(getComputedStyle(p).color),
+                               code: lum(getComputedStyle(code).color)}; }"""
         )
-        assert colours["background"] > 0.9 and colours["text"] < 0.35, colours
+        # Light paper, dark text, and the light theme's code colours (not the dark one's pale ones).
+        assert colours["background"] > 0.9 and colours["text"] < 0.35 and colours["code"] < 0.5, colours
         cut = page.evaluate(
             """() => Array.from(document.querySelectorAll('article pre'))
                  .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)

@@ -358,7 +358,8 @@ def setup(app: Sphinx):
     app.connect("builder-inited", _singlehtml_uses_html_visitors)
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _trim_mathjax, priority=900)  # after MathJax is copied
-    app.connect("build-finished", _write_print_light)
+    # After pydata-sphinx-theme rewrites pygments.css into light and dark rules.
+    app.connect("build-finished", _write_print_light, priority=950)
     app.connect("build-finished", _trim_fontawesome)
     app.add_node(japanese, html=(visit_japanese, depart_japanese),
                  singlehtml=(visit_japanese, depart_japanese))
