@@ -218,7 +218,9 @@ def _pdf_contents(app: Sphinx) -> str:
             items.append(f'<li data-doc="{escape(docname)}"{data}>'
                          f'<a href="#document-{escape(docname)}">{label}{escape(title)}</a></li>')
         parts.append(f"<h3>{escape(caption)}</h3>\n<ol>{''.join(items)}</ol>")
-    return ('<nav class="mnistbook-pdf-toc" aria-labelledby="mnistbook-pdf-contents">'
+    byline = (f'<p class="mnistbook-pdf-byline">mnistbook {escape(app.config.release)}'
+              f" · © {escape(app.config.copyright)}</p>\n")
+    return (byline + '<nav class="mnistbook-pdf-toc" aria-labelledby="mnistbook-pdf-contents">'
             '<h2 id="mnistbook-pdf-contents">Contents</h2>' + "\n".join(parts) + "</nav>\n")
 
 
