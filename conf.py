@@ -37,18 +37,21 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
+    "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
     "i18n_glue",  # glued numbers in translated paragraphs
     "editions",  # the English and Japanese editions: language switch, untranslated list
     "i18n_exercise",  # exercise titles in the catalogs; the lecture's 演習 and 解答
     "i18n_scope",  # outputs and docstrings stay as the run and the source made them
 ]
+reader_bundle = "mnistbook-course"
 
 # -- the Japanese edition (sphinx-build -D language=ja; see noxfile.py) -------------
 locale_dirs = ["locale"]  # docs/locale/ja/LC_MESSAGES/<page>.po; Sphinx compiles the .mo
 gettext_uuid = False
 gettext_location = False  # msgids alone: line numbers would churn every .po on each edit
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc", "_ext"]
 nitpicky = True
 nitpick_ignore_regex = [
     # intersphinx cannot fetch NumPy's inventory offline: its names stay plain text.
@@ -76,7 +79,8 @@ def _fingerprint() -> str:
     for path in sorted((ROOT / "mnistbook").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
-    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc",
+                 "docs/_ext/mnistbook_site/kernel_config.py"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -120,11 +124,13 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 
-# Copy buttons on code only: not on outputs, and without prompts.
+# Copy buttons on code only: not on outputs, and without prompts.  Where a block
+# has prompts (doctests, console sessions) only the prompted lines are copied,
+# so doctest output stays behind; a block without prompts is copied whole.
 copybutton_selector = "div.cell_input div.highlight pre, div.doctest div.highlight pre, div.highlight-python div.highlight pre, div.highlight-bash div.highlight pre, div.highlight-console div.highlight pre"
-copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_text = r">>> |\.\.\.(?: |$)|\$ "
 copybutton_prompt_is_regexp = True
-copybutton_only_copy_prompt_lines = False
+copybutton_only_copy_prompt_lines = True
 
 # -- autodoc -----------------------------------------------------------------
 autodoc_member_order = "bysource"
@@ -133,30 +139,6 @@ napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
 napoleon_use_param = False  # types as plain text: shapes like "(N, n)" are not class names
-
-
-# -- executed notebooks as downloads --------------------------------------------
-def _offer_executed_notebook(app, pagename, templatename, context, doctree):
-    """Put the executed ``.ipynb`` of a notebook page next to its ``.md`` download."""
-    import nbformat
-    from jupyter_cache import get_cache
-
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    if not executed.exists():
-        return
-    notebook = nbformat.read(executed, as_version=4)
-    if not any(cell.get("outputs") for cell in notebook.cells):
-        # myst-nb 1.4 writes a chapter taken from its cache without outputs;
-        # the outputs are in the cache, so merge them back in.
-        try:
-            cache = get_cache(app.config.nb_execution_cache_path)
-            _, notebook = cache.merge_match_into_notebook(notebook)
-        except KeyError:
-            pass  # not a cached chapter (one without code, say): offer it as it is
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
-    context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 class ExerciseTitles(SphinxPostTransform):
@@ -184,5 +166,3 @@ def _fetch_data(app):
 def setup(app):
     app.add_post_transform(ExerciseTitles)
     app.connect("builder-inited", _fetch_data)
-    # Runs before the theme adds its download buttons (priority 500).
-    app.connect("html-page-context", _offer_executed_notebook, priority=400)

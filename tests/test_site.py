@@ -7,89 +7,13 @@ would open it; a screenshot of each is saved under ``_build/screenshots``.
 
 from __future__ import annotations
 
-import http.server
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("MNISTBOOK_SITE", ROOT / "_build" / "html"))
-SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
-# Sphinx's generated pages that are not part of the book's reading order.
-NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
-EDITIONS = ("", "ja/")  # the English site and the Japanese one inside it
+from conftest import EDITIONS, PAGES, ROOT, SHOTS, SITE, PageVisit
 
 pytestmark = pytest.mark.browser
-
-
-def site_pages() -> list[str]:
-    if not (SITE / "index.html").exists():
-        return []
-    pages = [
-        path.relative_to(SITE).as_posix()
-        for path in SITE.rglob("*.html")
-        if not any(part.startswith("_") for part in path.relative_to(SITE).parts)
-    ]
-    return sorted(page for page in pages if page.removeprefix("ja/") not in NOT_PAGES)
-
-
-PAGES = site_pages()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # keep the test log readable
-        pass
-
-
-def chromium_path() -> str:
-    path = os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        pytest.fail("Chromium not found: apt-get install chromium, or set MNISTBOOK_CHROMIUM")
-    return path
-
-
-class PageVisit:
-    """A page opened in a fresh context, recording console errors and requests."""
-
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.failed: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
-        self.context.route("**/*", self._route)
-        self.page.goto(url, wait_until="load")
-
-    def _console(self, message):
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def _route(self, route):
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def close(self):
-        self.context.close()
 
 
 @pytest.mark.parametrize("page_name", PAGES or ["index.html"])
@@ -139,12 +63,14 @@ def test_search_finds_a_chapter(browser, site_url):
 
 
 def test_chapter_downloads(site_url):
-    """Each chapter offers its .md source and its executed .ipynb, in both editions."""
+    """Each chapter offers its .md source and its executed .ipynb (the course's chapters:
+    the build status page is executed too, but reports on the build)."""
     import json
     import urllib.request
 
     chapters = [p for p in PAGES if (ROOT / "docs" / p.replace(".html", ".md")).exists()]
-    notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()]
+    notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()
+                 and p != "status.html"]
     assert notebooks, "no executed chapter in the site"
     for edition in EDITIONS:
         for page in notebooks:
@@ -187,5 +113,55 @@ def test_language_switch(browser, site_url, width):
             assert urlparse(page.url).path == expected
             assert page.locator("html").get_attribute("lang") == lang
         assert visit.outside == [] and visit.errors == []
+    finally:
+        visit.close()
+
+
+# What a copy button copies: the code, without prompts or doctest output.
+COPY_LISTENER = """() => {
+  window.copiedTexts = [];
+  document.addEventListener('copy', event => {
+    const field = event.target;
+    window.copiedTexts.push(field && field.value !== undefined ? field.value : getSelection().toString());
+  });
+}"""
+COPY_TARGETS = """() => Array.from(document.querySelectorAll('button.copybtn'), button => {
+  const target = document.querySelector(button.dataset.clipboardTarget);
+  // notebook cells and doctests are meant to be run; a literalinclude may be an excerpt
+  return [target.textContent, !!target.closest('div.cell_input, div.doctest')];
+})"""
+
+
+def without_prompt(line: str):
+    """The line as a reader should paste it, or None if it is output (not to be copied)."""
+    for prompt in (">>> ", "... ", "$ "):
+        if line.startswith(prompt):
+            return line[len(prompt):]
+    return "" if line == "..." else None
+
+
+@pytest.mark.parametrize("page_name", ["api.html", "training.html", "run.html"])
+def test_copy_buttons_copy_only_code(browser, site_url, page_name):
+    visit = PageVisit(browser, f"{site_url}/{page_name}")
+    page = visit.page
+    try:
+        page.wait_for_selector("button.copybtn", state="attached")
+        page.evaluate(COPY_LISTENER)
+        blocks = page.evaluate(COPY_TARGETS)
+        assert blocks, f"no copy buttons on {page_name}"
+        page.evaluate("() => document.querySelectorAll('button.copybtn').forEach(b => b.click())")
+        copied = page.evaluate("() => window.copiedTexts")
+        assert len(copied) == len(blocks)
+        for (shown, runnable), text in zip(blocks, copied):
+            lines = shown.removesuffix("\n").split("\n")
+            if any(without_prompt(line) is not None for line in lines):
+                # a doctest or console session: the prompted lines without their prompts
+                expected = [without_prompt(line) or "" for line in lines
+                            if without_prompt(line) is not None or not line.strip()]
+                assert text.split("\n") == expected, (shown, text)
+            else:
+                assert text == "\n".join(lines), (shown, text)
+            if runnable:
+                compile(text, page_name, "exec")  # what a reader pastes is Python
     finally:
         visit.close()

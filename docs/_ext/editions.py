@@ -26,10 +26,11 @@ from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import extract_messages
 
 SOURCE_LANGUAGE = "en"
-# language: (folder of its edition under the site's root, link label, link title)
+# language: (folder of its edition under the site's root, the switch's label leading
+# to it (in that language), the switch's title in the other edition's language)
 EDITIONS = {
-    "en": ("", "English", "This page in English"),
-    "ja": ("ja/", "日本語", "このページの日本語版"),
+    "en": ("", "English", "このページの英語版"),
+    "ja": ("ja/", "日本語", "This page in Japanese"),
 }
 REPORT = "untranslated.json"
 # The book's title in each translated edition (the English one is conf.py's html_title).
