@@ -151,9 +151,34 @@ def _write_report(app, exception):
     )
 
 
+# Settings of other extensions that name a piece of the book's text, which a
+# translated build shows translated (the course's toctree caption).
+TRANSLATED_SETTINGS = ("reader_course_caption",)
+
+
+def _translate_settings(app, config):
+    language = config.language or SOURCE_LANGUAGE
+    if language == SOURCE_LANGUAGE:
+        return
+    if language in TITLES:
+        config.html_title = TITLES[language]
+    from babel.messages.pofile import read_po
+
+    domain = docname_to_domain(config.root_doc, config.gettext_compact)
+    for locale_dir in config.locale_dirs:
+        po = Path(app.srcdir, locale_dir, language, "LC_MESSAGES", f"{domain}.po")
+        if not po.exists():
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        for name in TRANSLATED_SETTINGS:
+            value = getattr(config, name, None)
+            message = catalog.get(value) if isinstance(value, str) else None
+            if message is not None and message.string and not message.fuzzy:
+                setattr(config, name, message.string)
+
+
 def _add_switch(app, config):
-    if config.language in TITLES:
-        config.html_title = TITLES[config.language]
     # The switch goes first in the article header, before the theme's buttons.
     options = config.html_theme_options
     end = options.get("article_header_end", ["article-header-buttons.html"])
@@ -168,6 +193,7 @@ def _add_switch(app, config):
 
 def setup(app):
     app.connect("config-inited", _add_switch)
+    app.connect("config-inited", _translate_settings, priority=900)  # after the others' defaults
     app.add_css_file("editions.css")  # docs/_static/editions.css
     app.connect("html-page-context", _page_context)
     app.add_transform(ListUntranslated)

@@ -7,7 +7,7 @@ they stay as the run and the source made them, in every edition, like the code
 itself.  Without this they would be catalog messages, and a message such as a
 table cell holding a line count would change with every edit of the library.
 
-Figure captions and images' alt text stay translatable: they are the book's
+Figure captions and images' alt text (also of output images) stay translatable: they are the book's
 words about an output, written in the chapter.  So do raw HTML blocks (the
 controls and labels of the draw page): they are written in the chapter, and
 the whole block is one message.
@@ -52,7 +52,20 @@ def _raw_blocks_are_messages(app, config):
         config.gettext_additional_targets = [*config.gettext_additional_targets, "raw"]
 
 
+def _catalog_sees_the_html_outputs(app, config):
+    """myst-nb renders outputs for the gettext builder as text, without images, so
+    their alt text would never reach the catalogs: render them as for HTML."""
+    from myst_nb.core.render import base_render_priority
+
+    html = base_render_priority()["html"]
+    config.nb_mime_priority_overrides = [
+        *config.nb_mime_priority_overrides,
+        *(("gettext", mime, priority) for mime, priority in html.items()),
+    ]
+
+
 def setup(app):
     app.connect("config-inited", _raw_blocks_are_messages)
+    app.connect("config-inited", _catalog_sees_the_html_outputs)
     app.add_transform(KeepCodeUntranslated)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
