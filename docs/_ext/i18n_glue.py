@@ -12,18 +12,29 @@ wrote for it (``<output folder>/<docname>.glue.json``), from the execution of
 this very build.  Outside translations it is myst-nb's role unchanged.  The
 other glue roles, which need myst-nb's renderer, report a clear error in a
 translated paragraph instead of an obscure one.
+
+Some cells glue words, not only numbers ("about 40 times faster than",
+"meets"), chosen from a measurement.  In a translated paragraph such a phrase
+is translated through the catalog ``glue.po`` of the language, whose msgids are
+the phrases with ``{}`` in place of each number ("about {} times faster than");
+the numbers are put back, in order, into the msgstr.  A phrase the catalog
+lacks stays as the run glued it (tests/test_translations.py lists those).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
+from docutils import nodes
 from myst_nb.ext.glue.roles import PasteMarkdownRole, PasteRoleAny, PasteTextRole
 from myst_nb.ext.glue.utils import glue_warning
 
 TRANSLATED = ":<translated>"  # how Sphinx names the document of a translated msgstr
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+PHRASES = "glue"  # the catalog of glued phrases: <locale dir>/<lang>/LC_MESSAGES/glue.po
 
 
 def is_translated(document) -> bool:
@@ -37,6 +48,29 @@ def load_glue_data(output_folder: str | Path, docname: str) -> dict:
     if not path.exists():
         return {}
     return json.loads(path.read_text(encoding="utf8"))
+
+
+def translate_phrase(text: str, phrases: dict[str, str]) -> str:
+    """``text`` through the phrase catalog: numbers become ``{}`` for the lookup."""
+    numbers = NUMBER.findall(text)
+    pattern = NUMBER.sub("{}", text)
+    if pattern not in phrases:
+        return text
+    return phrases[pattern].format(*numbers)
+
+
+def load_phrases(srcdir, locale_dirs, language) -> dict[str, str]:
+    """The translated phrases of ``glue.po`` (msgid pattern: msgstr), fuzzy ones left out."""
+    from babel.messages.pofile import read_po
+
+    phrases = {}
+    for locale_dir in locale_dirs:
+        po = Path(srcdir, locale_dir, language, "LC_MESSAGES", f"{PHRASES}.po")
+        if po.exists():
+            with po.open("rb") as handle:
+                phrases.update({m.id: m.string for m in read_po(handle)
+                                if m.id and m.string and not m.fuzzy})
+    return phrases
 
 
 class _GlueFromFile:
@@ -58,9 +92,17 @@ class TranslatedPasteTextRole(PasteTextRole):
             load_glue_data(env.mystnb_config.output_folder, env.docname)
         )
         try:
-            return super().run()
+            result, messages = super().run()
         finally:
             del document["nb_renderer"]
+        app = env.app
+        if not hasattr(app, "mnistbook_phrases"):  # on the app: read once per build
+            app.mnistbook_phrases = load_phrases(app.srcdir, app.config.locale_dirs, app.config.language)
+        for node in result:
+            if isinstance(node, nodes.inline) and "pasted-text" in node["classes"]:
+                text = translate_phrase(node.astext(), app.mnistbook_phrases)
+                node.children = [nodes.Text(text)]
+        return result, messages
 
 
 def _untranslatable(role_class, name: str):
@@ -75,8 +117,21 @@ def _untranslatable(role_class, name: str):
     return Role
 
 
+def _phrases_changed(app, env, added, changed, removed):
+    """Re-read the pages that glue when glue.po changed since the last build."""
+    stamp = max((Path(app.srcdir, d, str(app.config.language), "LC_MESSAGES", f"{PHRASES}.po").stat().st_mtime
+                 for d in app.config.locale_dirs
+                 if Path(app.srcdir, d, str(app.config.language), "LC_MESSAGES", f"{PHRASES}.po").exists()),
+                default=0.0)
+    if stamp == getattr(env, "mnistbook_phrases_stamp", 0.0):
+        return []
+    env.mnistbook_phrases_stamp = stamp
+    return [doc for doc in env.found_docs if doc not in changed and doc not in added]
+
+
 def setup(app):
     app.setup_extension("myst_nb")
+    app.connect("env-get-outdated", _phrases_changed)
     app.add_role_to_domain("glue", "text", TranslatedPasteTextRole(), override=True)
     for name, role_class in (("", PasteRoleAny), ("any", PasteRoleAny), ("md", PasteMarkdownRole)):
         role = _untranslatable(role_class, f"glue:{name}" if name else "glue")
