@@ -36,7 +36,12 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "sphinxcontrib.bibtex",  # {cite} in the chapters, the list in references.md
 ]
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
 nitpicky = True
