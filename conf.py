@@ -39,9 +39,8 @@ extensions = [
     "sphinxcontrib.bibtex",  # {cite} in the chapters, the list in references.md
 ]
 
-bibtex_bibfiles = ["references.bib"]
-bibtex_default_style = "plain"
-bibtex_reference_style = "author_year"
+bibtex_bibfiles = ["docs/references.bib"]  # relative to this folder
+bibtex_default_style = "plain"  # numbered [1], [2], ... in the text and the list
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
 nitpicky = True
