@@ -39,6 +39,7 @@ extensions = [
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
     "sphinxcontrib.bibtex",  # {cite} in the chapters, the list in references.md
     "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
+    "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
 ]
 reader_bundle = "mnistbook-course"
 
@@ -73,7 +74,8 @@ def _fingerprint() -> str:
     for path in sorted((ROOT / "mnistbook").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
-    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc",
+                 "docs/_ext/mnistbook_site/kernel_config.py"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
