@@ -37,6 +37,7 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "sphinxcontrib.bibtex",  # {cite} in the chapters, the list in references.md
     "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
     "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
     "i18n_glue",  # glued numbers in translated paragraphs
@@ -45,6 +46,9 @@ extensions = [
     "i18n_scope",  # outputs and docstrings stay as the run and the source made them
 ]
 reader_bundle = "mnistbook-course"
+
+bibtex_bibfiles = ["docs/references.bib"]  # relative to this folder
+bibtex_default_style = "plain"  # numbered [1], [2], ... in the text and the list
 
 # -- the Japanese edition (sphinx-build -D language=ja; see noxfile.py) -------------
 locale_dirs = ["locale"]  # docs/locale/ja/LC_MESSAGES/<page>.po; Sphinx compiles the .mo
