@@ -231,6 +231,7 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
     """
     _check_chain(layers)
     epochs, batch_size = _checks.count("epochs", epochs), _checks.count("batch_size", batch_size)
+    rng = _checks.generator("rng", rng)
     optimizer = _check_optimizer(optimizer, alpha)
     if patience is not None:
         patience = _checks.count("patience", patience)
@@ -243,7 +244,6 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
         validation = _check_data(layers, *validation, "validation ")
     if not _finite_weights(layers):
         raise ValueError("layers: the weights hold nan or inf before training")
-    rng = np.random.default_rng() if rng is None else rng
     targets = one_hot(labels, layers[-1].nout, dtype=layers[-1].dtype)
     history, best_weights, stale = History(), None, 0
 

@@ -180,6 +180,20 @@ def test_data_folder_order(monkeypatch, tmp_path):
         assert data_folder() == tmp_path / "cache" / "mnistbook"
 
 
+@pytest.mark.parametrize("data_dir", [3, b"bytes", "", ["data"]])
+def test_a_folder_that_is_no_name_is_rejected_by_name(fake, data_dir):
+    for call in (data_folder, fetch_mnist, load_dataset):
+        with pytest.raises(ValueError, match=r"^data_dir: expected a file or folder name"):
+            call(data_dir)
+
+
+@pytest.mark.parametrize("dtype", [int, np.uint8, "fast"])
+def test_load_dataset_checks_dtype_before_fetching(fake, monkeypatch, dtype):
+    monkeypatch.setattr("mnistbook.data.fetch_mnist", lambda *a: pytest.fail("fetched"))
+    with pytest.raises(ValueError, match=r"^dtype: expected a floating type"):
+        load_dataset(fake.data, dtype=dtype)
+
+
 # --- files already there, and the stamp ---------------------------------------------
 
 
