@@ -27,7 +27,7 @@ __all__ = ["MNIST", "FetchError", "load_dataset", "fetch_mnist", "data_folder",
 
 
 class FetchError(RuntimeError):
-    """No source could provide the verified MNIST files."""
+    """The verified MNIST files cannot be had: the folder is unusable, or no source provided them."""
 
 
 class MNIST(NamedTuple):
@@ -106,8 +106,11 @@ def fetch_mnist(data_dir=None, *, progress=False):
 
     Raises
     ------
+    ValueError
+        If ``data_dir`` is not a folder name (see :func:`data_folder`).
     FetchError
-        If no source worked; the message lists each source and why.
+        If the folder cannot be created, written or locked (the message names
+        it), or no source worked (the message lists each source and why).
 
     Examples
     --------
@@ -120,8 +123,13 @@ def fetch_mnist(data_dir=None, *, progress=False):
     folder = data_folder(data_dir)
     if not _fetch.missing(folder):  # the common case: everything verified, no lock needed
         return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    with _fetch.locked(folder):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = _fetch.lock(folder)
+    except OSError as e:  # a file in the way, no permission, no locks on this file system
+        raise FetchError(f"cannot use {folder} for the MNIST files "
+                         f"({type(e).__name__}: {e.strerror or e})") from e
+    with lock:
         missing = _fetch.missing(folder)  # another process may have fetched meanwhile
         if not missing:
             return folder

