@@ -173,8 +173,8 @@ class Dense:
 class Layer(Dense):
     r"""A fully connected layer with sigmoid activation: :math:`y = \sigma(x W^T + b)`.
 
-    Its loss is the squared error (:meth:`mse_loss`). Parameters and attributes
-    as :class:`Dense`.
+    Its loss is the squared error (:meth:`mse_loss`). Parameters, attributes
+    and errors as :class:`Dense`.
 
     Examples
     --------
@@ -309,7 +309,7 @@ class Layer(Dense):
 class ReLULayer(Layer):
     r"""A fully connected layer with ReLU activation :math:`y = \max(x W^T + b, 0)`.
 
-    Same parameters and methods as :class:`Layer`; only the activation differs.
+    Same parameters, methods and errors as :class:`Layer`; only the activation differs.
 
     Examples
     --------

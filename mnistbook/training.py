@@ -148,6 +148,12 @@ def train_step(layers, x, labels_onehot):
     float
         The loss of this batch, summed over its samples.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``labels_onehot`` does not fit the layers (only shapes are
+        checked here, once per minibatch; :func:`sgd` checks the values once).
+
     Examples
     --------
     >>> from mnistbook.layers import Layer, SoftmaxLayer
@@ -210,8 +216,9 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
     Raises
     ------
     ValueError
-        Before training starts, if an argument is out of range or the data or
-        layers do not fit together (the message names the argument).
+        Before training starts, if an argument is out of range (``rng`` not a
+        ``numpy.random.Generator``, ...) or the data or layers do not fit
+        together (the message names the argument).
     TrainingDiverged
         If the loss or the weights become nan or infinite. Exceptions raised by
         ``optimizer`` itself pass through unchanged.
