@@ -329,7 +329,8 @@ class SoftmaxLayer(Dense):
     Use it as the last layer; its loss is the cross-entropy
     (:meth:`cross_entropy_loss_backward`). Besides ``y`` it keeps
     ``log_y = log_softmax(z)``, finite even where ``y`` underflows to 0, so the
-    loss is never infinite. Parameters and attributes as :class:`Dense`.
+    loss is never infinite. Parameters, attributes and
+    errors as :class:`Dense`.
 
     Examples
     --------
