@@ -84,9 +84,9 @@ def _verified(folder, name, stamp):
     """Check one file against ``FILES``, trusting the stamp only if the file is the very same one.
 
     The stamp's key is what any change to the file changes: size, mtime, and also
-    inode (a replacement renamed into place) and ctime (which no one can set back,
-    not even with ``os.utime``). Otherwise the content is hashed, reading no more
-    than its true size allows.
+    inode (a replacement renamed into place) and ctime (which ``os.utime`` cannot
+    set back). Otherwise the content is hashed, reading no more than its true
+    size allows.
     """
     path = folder / f"{name}.gz"
     sha256, size = FILES[name]
