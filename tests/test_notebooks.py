@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAINING_CHAPTERS = ["training", "softmax", "fast", "further"]
+TRAINING_CHAPTERS = ["training", "softmax", "fast", "further", "draw"]
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MNISTBOOK_NOTEBOOKS") != "1", reason="run by `nox -s notebooks`"

@@ -7,11 +7,9 @@ would open it; a screenshot of each is saved under ``_build/screenshots``.
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -50,18 +48,6 @@ def site_pages() -> list[str]:
 PAGES = site_pages()
 
 
-@pytest.fixture(scope="session")
-def site_url():
-    if not PAGES:
-        pytest.fail(f"no built site in {SITE}: run `nox -s docs` (or `nox -s tests`) first")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # keep the test log readable
         pass
@@ -72,18 +58,6 @@ def chromium_path() -> str:
     if not path:
         pytest.fail("Chromium not found: apt-get install chromium, or set MNISTBOOK_CHROMIUM")
     return path
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 class PageVisit:
