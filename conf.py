@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # autodoc and the chapters import this checkout's mnistbook
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the book's own Sphinx extensions
 
 import mnistbook  # noqa: E402
 from docutils import nodes as docutils_nodes  # noqa: E402
@@ -36,9 +37,11 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
 ]
+reader_bundle = "mnistbook-course"
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc", "_ext"]
 nitpicky = True
 nitpick_ignore_regex = [
     # intersphinx cannot fetch NumPy's inventory offline: its names stay plain text.
@@ -110,11 +113,13 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 
-# Copy buttons on code only: not on outputs, and without prompts.
+# Copy buttons on code only: not on outputs, and without prompts.  Where a block
+# has prompts (doctests, console sessions) only the prompted lines are copied,
+# so doctest output stays behind; a block without prompts is copied whole.
 copybutton_selector = "div.cell_input div.highlight pre, div.doctest div.highlight pre, div.highlight-python div.highlight pre, div.highlight-bash div.highlight pre, div.highlight-console div.highlight pre"
-copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_text = r">>> |\.\.\.(?: |$)|\$ "
 copybutton_prompt_is_regexp = True
-copybutton_only_copy_prompt_lines = False
+copybutton_only_copy_prompt_lines = True
 
 # -- autodoc -----------------------------------------------------------------
 autodoc_member_order = "bysource"
@@ -123,30 +128,6 @@ napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
 napoleon_use_param = False  # types as plain text: shapes like "(N, n)" are not class names
-
-
-# -- executed notebooks as downloads --------------------------------------------
-def _offer_executed_notebook(app, pagename, templatename, context, doctree):
-    """Put the executed ``.ipynb`` of a notebook page next to its ``.md`` download."""
-    import nbformat
-    from jupyter_cache import get_cache
-
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    if not executed.exists():
-        return
-    notebook = nbformat.read(executed, as_version=4)
-    if not any(cell.get("outputs") for cell in notebook.cells):
-        # myst-nb 1.4 writes a chapter taken from its cache without outputs;
-        # the outputs are in the cache, so merge them back in.
-        try:
-            cache = get_cache(app.config.nb_execution_cache_path)
-            _, notebook = cache.merge_match_into_notebook(notebook)
-        except KeyError:
-            pass  # not a cached chapter (one without code, say): offer it as it is
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
-    context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 class ExerciseTitles(SphinxPostTransform):
@@ -174,5 +155,3 @@ def _fetch_data(app):
 def setup(app):
     app.add_post_transform(ExerciseTitles)
     app.connect("builder-inited", _fetch_data)
-    # Runs before the theme adds its download buttons (priority 500).
-    app.connect("html-page-context", _offer_executed_notebook, priority=400)

@@ -138,12 +138,14 @@ def test_search_finds_a_chapter(browser, site_url, query, page):
 
 
 def test_chapter_downloads(site_url):
-    """Each chapter offers its .md source and its executed .ipynb."""
+    """Each chapter offers its .md source and its executed .ipynb (the course's chapters:
+    the build status page is executed too, but reports on the build)."""
     import json
     import urllib.request
 
     chapters = [p for p in PAGES if (ROOT / "docs" / p.replace(".html", ".md")).exists()]
-    notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()]
+    notebooks = [p for p in chapters if "kernelspec" in (ROOT / "docs" / p.replace(".html", ".md")).read_text()
+                 and p != "status.html"]
     assert notebooks, "no executed chapter in the site"
     for page in notebooks:
         stem = page[:-5]
@@ -170,3 +172,52 @@ def test_glossary_and_lecture_pages():
     index = (SITE / "genindex.html").read_text()
     assert "backpropagation" in index and "layer.html#index-" in index
 
+
+# What a copy button copies: the code, without prompts or doctest output.
+COPY_LISTENER = """() => {
+  window.copiedTexts = [];
+  document.addEventListener('copy', event => {
+    const field = event.target;
+    window.copiedTexts.push(field && field.value !== undefined ? field.value : getSelection().toString());
+  });
+}"""
+COPY_TARGETS = """() => Array.from(document.querySelectorAll('button.copybtn'), button => {
+  const target = document.querySelector(button.dataset.clipboardTarget);
+  // notebook cells and doctests are meant to be run; a literalinclude may be an excerpt
+  return [target.textContent, !!target.closest('div.cell_input, div.doctest')];
+})"""
+
+
+def without_prompt(line: str):
+    """The line as a reader should paste it, or None if it is output (not to be copied)."""
+    for prompt in (">>> ", "... ", "$ "):
+        if line.startswith(prompt):
+            return line[len(prompt):]
+    return "" if line == "..." else None
+
+
+@pytest.mark.parametrize("page_name", ["api.html", "training.html", "run.html"])
+def test_copy_buttons_copy_only_code(browser, site_url, page_name):
+    visit = PageVisit(browser, f"{site_url}/{page_name}")
+    page = visit.page
+    try:
+        page.wait_for_selector("button.copybtn", state="attached")
+        page.evaluate(COPY_LISTENER)
+        blocks = page.evaluate(COPY_TARGETS)
+        assert blocks, f"no copy buttons on {page_name}"
+        page.evaluate("() => document.querySelectorAll('button.copybtn').forEach(b => b.click())")
+        copied = page.evaluate("() => window.copiedTexts")
+        assert len(copied) == len(blocks)
+        for (shown, runnable), text in zip(blocks, copied):
+            lines = shown.removesuffix("\n").split("\n")
+            if any(without_prompt(line) is not None for line in lines):
+                # a doctest or console session: the prompted lines without their prompts
+                expected = [without_prompt(line) or "" for line in lines
+                            if without_prompt(line) is not None or not line.strip()]
+                assert text.split("\n") == expected, (shown, text)
+            else:
+                assert text == "\n".join(lines), (shown, text)
+            if runnable:
+                compile(text, page_name, "exec")  # what a reader pastes is Python
+    finally:
+        visit.close()
