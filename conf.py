@@ -37,10 +37,14 @@ extensions = [
     "sphinx_design",
     "sphinx_exercise",
     "sphinx_togglebutton",  # collapses the solutions (class "dropdown")
+    "sphinxcontrib.bibtex",  # {cite} in the chapters, the list in references.md
     "reader_notebook",  # .ipynb downloads without build-only cells; mnistbook-course.zip
     "mnistbook_site",  # phones, screen readers, print and the whole-book PDF
 ]
 reader_bundle = "mnistbook-course"
+
+bibtex_bibfiles = ["docs/references.bib"]  # relative to this folder
+bibtex_default_style = "plain"  # numbered [1], [2], ... in the text and the list
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "matplotlibrc", "_ext"]
 nitpicky = True

@@ -439,7 +439,8 @@ def write_downloads(app, exception):
 
 def write_bundle(app):
     """Write ``<reader_bundle>.zip`` at the site's root."""
-    chapters = course_chapters(app)
+    # a page without code (the summary) is no notebook: myst-nb executes none for it
+    chapters = [c for c in course_chapters(app) if _executed_path(app, c).exists()]
     sources = Path(app.outdir) / "_sources"
     missing = [c for c in chapters if not (sources / f"{c}.ipynb").exists()]
     if not chapters or missing:
