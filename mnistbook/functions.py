@@ -6,12 +6,22 @@ way the lecture accumulates them.
 """
 import numpy as np
 
+from . import _checks
+
 
 def _floats(x):
     """Return ``x`` as a floating ndarray, without copying when it already is one."""
     x = np.asarray(x)
     # dtype.kind "f" is any floating type; np.issubdtype says the same, ten times slower
     return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def _vectors(x, name="x"):
+    """Return ``x`` as a floating ndarray of shape (n,) or (N, n) with n >= 1, or raise ValueError."""
+    x = _floats(x)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"{name}: expected shape (n,) or (N, n) with n >= 1, got {x.shape}")
+    return x
 
 
 def sigmoid(x):
@@ -120,6 +130,12 @@ def softmax(x):
     ndarray, same shape as ``x``; each row sums to 1 (tiny entries may
     underflow to 0)
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not of shape (n,) or (N, n) with n >= 1 (a 0-d number or an
+        empty row has no softmax). A batch of N = 0 rows gives an empty result.
+
     Examples
     --------
     >>> softmax([1000.0, 0.0])
@@ -128,7 +144,7 @@ def softmax(x):
     array([[0.5 , 0.5 ],
            [0.25, 0.75]])
     """
-    x = _floats(x)
+    x = _vectors(x)
     e = np.exp(x - x.max(axis=-1, keepdims=True))  # largest exponent is 0
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -149,6 +165,11 @@ def log_softmax(x):
     -------
     ndarray, same shape as ``x``, values :math:`\le 0`
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not of shape (n,) or (N, n) with n >= 1, as :func:`softmax`.
+
     Examples
     --------
     >>> log_softmax([1000.0, 0.0])
@@ -156,7 +177,7 @@ def log_softmax(x):
     >>> log_softmax([-1000.0, 0.0])
     array([-1000.,     0.])
     """
-    x = _floats(x)
+    x = _vectors(x)
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -164,6 +185,8 @@ def log_softmax(x):
 def _check_labels(labels, n_rows, n_classes):
     """Return ``labels`` as an int array of shape () or (N,), or raise ValueError."""
     labels = np.asarray(labels)
+    if labels.size == 0 and labels.dtype.kind == "f":
+        labels = labels.astype(np.int64)  # [] is an empty float array, and a fine list of no labels
     expected = "()" if n_rows is None else f"({n_rows},)"
     if labels.shape != (() if n_rows is None else (n_rows,)):
         raise ValueError(f"labels: expected shape {expected}, got {labels.shape}")
@@ -193,7 +216,13 @@ def nll_loss(log_probs, labels):
     Returns
     -------
     float
-        The summed loss.
+        The summed loss (0.0 for a batch of N = 0 samples).
+
+    Raises
+    ------
+    ValueError
+        If ``log_probs`` is not of shape (n,) or (N, n) with n >= 1, or ``labels``
+        does not hold one integer in ``0 .. n-1`` per sample.
 
     Examples
     --------
@@ -202,9 +231,7 @@ def nll_loss(log_probs, labels):
     >>> round(nll_loss(log_softmax([[1000.0, 0.0], [0.0, 0.0]]), [1, 0]), 4)
     1000.6931
     """
-    log_probs = _floats(log_probs)
-    if log_probs.ndim not in (1, 2):
-        raise ValueError(f"log_probs: expected shape (n,) or (N, n), got {log_probs.shape}")
+    log_probs = _vectors(log_probs, "log_probs")
     n_rows = None if log_probs.ndim == 1 else len(log_probs)
     labels = _check_labels(labels, n_rows, log_probs.shape[-1])
     if log_probs.ndim == 1:
@@ -228,7 +255,13 @@ def cross_entropy(p, q):
     Returns
     -------
     float
-        :math:`H(p, q)` for one pair, or the sum of :math:`H` over the ``N`` rows.
+        :math:`H(p, q)` for one pair, or the sum of :math:`H` over the ``N`` rows
+        (0.0 for N = 0).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` and ``q`` differ in shape, or are not of shape (n,) or (N, n) with n >= 1.
 
     Examples
     --------
@@ -238,9 +271,9 @@ def cross_entropy(p, q):
     >>> round(cross_entropy([0.0, 1.0], [0.0, 0.5]), 4)  # -log 0.5; 0 log 0 counts as 0
     0.6931
     """
-    p, q = _floats(p), _floats(q)
-    if p.shape != q.shape or p.ndim not in (1, 2):
-        raise ValueError(f"p, q: expected equal shapes (n,) or (N, n), got {p.shape} and {q.shape}")
+    p, q = _vectors(p, "p"), _vectors(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(f"q: expected the shape of p, {p.shape}, got {q.shape}")
     with np.errstate(divide="ignore"):  # log 0 = -inf is the right answer where p > 0
         log_q = np.log(q, where=p > 0, out=np.zeros_like(q))  # 0 log 0 = 0
     return float(-np.sum(p * log_q))
@@ -252,15 +285,21 @@ def one_hot(labels, n=10, dtype=np.float64):
     Parameters
     ----------
     labels : int or array_like of int, shape (N,)
-        Class labels in ``0 .. n-1``.
+        Class labels in ``0 .. n-1``; N = 0 gives shape (0, n).
     n : int
-        Number of classes.
+        Number of classes, >= 1.
     dtype : data-type
-        Type of the result (use the layer's dtype).
+        Floating type of the result (use the layer's dtype).
 
     Returns
     -------
     ndarray, shape (n,) for one int label, (N, n) for an array of labels
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a whole number >= 1, ``dtype`` not a floating type, or
+        ``labels`` not integers in ``0 .. n-1`` of shape () or (N,).
 
     Examples
     --------
@@ -270,6 +309,8 @@ def one_hot(labels, n=10, dtype=np.float64):
     array([[1., 0., 0., 0.],
            [0., 0., 0., 1.]], dtype=float32)
     """
+    n, dtype = _checks.count("n", n), _checks.float_dtype("dtype", dtype)
     labels = np.asarray(labels)
     labels = _check_labels(labels, None if labels.ndim == 0 else len(labels), n)
-    return np.eye(n, dtype=dtype)[labels]
+    # compare with 0..n-1: memory (N, n), where np.eye(n)[labels] would first build (n, n)
+    return (labels[..., None] == np.arange(n)).astype(dtype)

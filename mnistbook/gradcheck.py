@@ -8,6 +8,8 @@ import copy
 
 import numpy as np
 
+from . import _checks
+
 
 def numerical_gradient(f, x, h=1e-5):
     r"""Estimate the gradient of a scalar function by centred differences.
@@ -22,17 +24,23 @@ def numerical_gradient(f, x, h=1e-5):
     x : array_like, any shape
         Point at which to differentiate (not modified: ``f`` gets a float64 copy).
     h : float
-        Step size.
+        Step size, > 0.
 
     Returns
     -------
     ndarray, float64, same shape as ``x``
+
+    Raises
+    ------
+    ValueError
+        If ``h`` is not a finite number > 0.
 
     Examples
     --------
     >>> numerical_gradient(lambda v: np.sum(v ** 2), [1.0, -2.0]).round(6)
     array([ 2., -4.])
     """
+    h = _checks.number("h", h, 0, low_open=True)
     x = np.array(x, dtype=np.float64)  # our own copy, nudged one element at a time
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -59,6 +67,11 @@ def relative_error(a, b):
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
 
     Examples
     --------
@@ -102,6 +115,12 @@ def check_layer(layer, x, target):
     dict
         Relative errors ``{"w": ..., "b": ..., "x": ...}`` between ``dw``,
         ``db``, ``dx`` and their numerical estimates; below 1e-6 means correct.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``target`` does not fit the layer (as its ``forward`` and
+        ``loss_backward`` check).
 
     Examples
     --------

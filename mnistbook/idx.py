@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _checks
+
 __all__ = ["IDXError", "load_mnist", "save_idx"]
 
 # type code -> big-endian NumPy dtype
@@ -35,19 +37,23 @@ IDX_TYPES = {
 }
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20  # read gzip streams 1 MiB at a time
+MAX_BYTES = 1 << 30  # default limit on the data of one file: 1 GiB, 20 times MNIST's largest
 
 
 class IDXError(ValueError):
     """A file is not a well-formed IDX file (the message names file and problem)."""
 
 
-def load_mnist(path):
+def load_mnist(path, *, max_bytes=MAX_BYTES):
     """Read an IDX file (gzip-compressed or plain) into a NumPy array.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file, e.g. ``"train-images-idx3-ubyte.gz"``.
+    max_bytes : int, default ``MAX_BYTES`` (1 GiB)
+        Refuse a file whose header promises more data bytes than this, before
+        reading or decompressing any of it.
 
     Returns
     -------
@@ -59,7 +65,10 @@ def load_mnist(path):
     ------
     IDXError
         If the file is not exactly a valid IDX file: empty, truncated,
-        wrong magic, unknown type code, trailing bytes, corrupt gzip, ...
+        wrong magic, unknown type code, trailing bytes, corrupt gzip, a shape
+        NumPy cannot hold, more data than ``max_bytes``, ...; the message names the file.
+    ValueError
+        If ``path`` is not a file name or ``max_bytes`` not a whole number >= 0.
     OSError
         If the file cannot be opened (missing, no permission).
 
@@ -72,21 +81,22 @@ def load_mnist(path):
     array([[  0,   1,   2],
            [253, 254, 255]], dtype=uint8)
     """
-    path = Path(path)
+    path = _checks.path("path", path)
+    max_bytes = _checks.count("max_bytes", max_bytes, 0)
     with open(path, "rb") as f:
         start = f.read(2)
         f.seek(0)
         if start == GZIP_MAGIC:
             try:
                 with gzip.GzipFile(fileobj=f) as gz:
-                    return _read_idx(gz, path, size=None)
+                    return _read_idx(gz, path, None, max_bytes)
             # a corrupt gzip stream shows up as any of these
             except (OSError, EOFError, zlib.error) as e:
                 raise IDXError(f"{path}: corrupt gzip stream ({e})") from None
-        return _read_idx(f, path, size=os.fstat(f.fileno()).st_size)
+        return _read_idx(f, path, os.fstat(f.fileno()).st_size, max_bytes)
 
 
-def _read_idx(f, path, size):
+def _read_idx(f, path, size, max_bytes):
     """Parse an IDX stream ``f``; ``size`` is its length if known (plain files)."""
     magic = f.read(4)
     if len(magic) == 0:
@@ -106,6 +116,9 @@ def _read_idx(f, path, size):
     shape = struct.unpack(f">{ndim}I", raw_shape)
     dtype = IDX_TYPES[code]
     declared = dtype.itemsize * math.prod(shape)  # a Python int: cannot overflow
+    if declared > max_bytes:
+        raise IDXError(f"{path}: header shape {shape} needs {declared} data bytes, "
+                       f"more than max_bytes={max_bytes}")
 
     # check the real size against the declared one BEFORE allocating
     if size is not None:
@@ -126,7 +139,11 @@ def _read_idx(f, path, size):
         if len(data) != declared:
             actual = len(data) if len(data) < declared else f"more than {declared}"
             raise IDXError(_size_problem(path, shape, declared, actual))
-    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    except ValueError as e:  # a shape NumPy cannot make, e.g. more than 64 dimensions
+        raise IDXError(f"{path}: header shape {shape} cannot be a NumPy array ({e})") from None
+    return array.astype(dtype.newbyteorder("="), copy=False)
 
 
 def _size_problem(path, shape, declared, actual):
@@ -147,6 +164,14 @@ def save_idx(path, array, compress=None):
     compress : bool, optional
         gzip the file; by default, when the name ends in ``.gz``.
 
+    Raises
+    ------
+    ValueError
+        If IDX cannot hold the array (its dtype, its number of dimensions, or a
+        dimension of 2**32 or more), or ``path`` is not a file name.
+    OSError
+        If the file cannot be written.
+
     Examples
     --------
     >>> import tempfile, numpy as np
@@ -155,13 +180,15 @@ def save_idx(path, array, compress=None):
     >>> path.read_bytes().hex(" ")
     '00 00 0b 01 00 00 00 02 ff ff 01 2c'
     """
-    path = Path(path)
+    path = _checks.path("path", path)
     array = np.asarray(array)
     code = next((c for c, t in IDX_TYPES.items() if t.newbyteorder("=") == array.dtype), None)
     if code is None:
         raise ValueError(f"array: IDX cannot store dtype {array.dtype}")
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"array: expected 1 to 255 dimensions, got shape {array.shape}")
+    if max(array.shape) >= 1 << 32:
+        raise ValueError(f"array: IDX sizes are 32-bit, got shape {array.shape}")
     header = struct.pack(f">HBB{array.ndim}I", 0, code, array.ndim, *array.shape)
     payload = array.astype(IDX_TYPES[code], copy=False).tobytes()
     if compress is None:

@@ -50,7 +50,8 @@ class Dense:
     Raises
     ------
     ValueError
-        If ``nin``, ``nout``, ``init`` or ``dtype`` is not one of the allowed values.
+        If ``nin``, ``nout``, ``init`` or ``dtype`` is not one of the allowed values,
+        or ``rng`` is not a ``numpy.random.Generator``.
 
     Examples
     --------
@@ -62,11 +63,9 @@ class Dense:
     """
 
     def __init__(self, nin, nout, *, rng=None, init="uniform", dtype=np.float64):
-        rng = np.random.default_rng() if rng is None else rng
+        rng = _checks.generator("rng", rng)
         self.nin, self.nout = _checks.count("nin", nin), _checks.count("nout", nout)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"dtype: expected a floating type, got {self.dtype}")
+        self.dtype = _checks.float_dtype("dtype", dtype)
         if init == "uniform":
             w, b = rng.random((nout, nin)) - 0.5, rng.random(nout) - 0.5
         elif init == "xavier":
@@ -119,7 +118,12 @@ class Dense:
         Parameters
         ----------
         alpha : float
-            Learning rate.
+            Learning rate, >= 0 (0 only clears).
+
+        Raises
+        ------
+        ValueError
+            If ``alpha`` is not a finite number >= 0.
 
         Examples
         --------
@@ -130,6 +134,7 @@ class Dense:
         >>> layer.w, layer.b, layer.dw
         (array([[-0.5, -0.5]]), array([-1.]), array([[0., 0.]]))
         """
+        alpha = _checks.number("alpha", alpha, 0)
         self.w -= alpha * self.dw
         self.b -= alpha * self.db
         self.clear()
@@ -168,8 +173,8 @@ class Dense:
 class Layer(Dense):
     r"""A fully connected layer with sigmoid activation: :math:`y = \sigma(x W^T + b)`.
 
-    Its loss is the squared error (:meth:`mse_loss`). Parameters and attributes
-    as :class:`Dense`.
+    Its loss is the squared error (:meth:`mse_loss`). Parameters, attributes
+    and errors as :class:`Dense`.
 
     Examples
     --------
@@ -191,6 +196,11 @@ class Layer(Dense):
         Returns
         -------
         y : ndarray, shape (nout,) or (N, nout)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (nin,) or (N, nin).
 
         Examples
         --------
@@ -216,6 +226,11 @@ class Layer(Dense):
         -------
         delta : ndarray, same shape as ``y``
             :math:`\partial L / \partial y = 2 (y - y_a)`, the input of ``backward``.
+
+        Raises
+        ------
+        ValueError
+            If ``forward`` has not run yet, or ``ya`` is not shaped like ``y``.
 
         Examples
         --------
@@ -248,6 +263,11 @@ class Layer(Dense):
         -------
         dx : ndarray, same shape as ``x``
             The ``delta`` for the previous layer.
+
+        Raises
+        ------
+        ValueError
+            If ``forward`` has not run yet, or ``delta`` is not shaped like ``y``.
 
         Examples
         --------
@@ -289,7 +309,7 @@ class Layer(Dense):
 class ReLULayer(Layer):
     r"""A fully connected layer with ReLU activation :math:`y = \max(x W^T + b, 0)`.
 
-    Same parameters and methods as :class:`Layer`; only the activation differs.
+    Same parameters, methods and errors as :class:`Layer`; only the activation differs.
 
     Examples
     --------
@@ -309,7 +329,8 @@ class SoftmaxLayer(Dense):
     Use it as the last layer; its loss is the cross-entropy
     (:meth:`cross_entropy_loss_backward`). Besides ``y`` it keeps
     ``log_y = log_softmax(z)``, finite even where ``y`` underflows to 0, so the
-    loss is never infinite. Parameters and attributes as :class:`Dense`.
+    loss is never infinite. Parameters, attributes and
+    errors as :class:`Dense`.
 
     Examples
     --------

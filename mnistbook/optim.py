@@ -55,6 +55,11 @@ class SGD(Optimizer):
     alpha : float
         Learning rate, > 0.
 
+    Raises
+    ------
+    ValueError
+        If a hyper-parameter is outside its range (the message names it).
+
     Examples
     --------
     >>> from mnistbook.layers import Layer
@@ -91,6 +96,11 @@ class Momentum(Optimizer):
         Learning rate :math:`\alpha`, > 0.
     momentum : float
         Decay :math:`\mu` of the velocity, in [0, 1); 0 is plain :class:`SGD`.
+
+    Raises
+    ------
+    ValueError
+        If a hyper-parameter is outside its range (the message names it).
 
     Examples
     --------
@@ -147,6 +157,11 @@ class Adam(Optimizer):
         Decay of the running mean of :math:`g` and of :math:`g^2`, each in [0, 1).
     eps : float
         Keeps the division finite where :math:`v = 0`; > 0.
+
+    Raises
+    ------
+    ValueError
+        If a hyper-parameter is outside its range (the message names it).
 
     Examples
     --------

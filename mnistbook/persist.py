@@ -8,13 +8,17 @@ never destroys the previous file.
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from . import _checks
 from .layers import Layer, ReLULayer, SoftmaxLayer
 
 LAYER_CLASSES = {cls.__name__: cls for cls in (Layer, ReLULayer, SoftmaxLayer)}
+# what NumPy and zipfile raise for a file or an archive member that is not what it claims
+NOT_NPZ = (ValueError, EOFError, zipfile.BadZipFile, zlib.error, TypeError)
 
 
 def save(path, layers):
@@ -30,7 +34,8 @@ def save(path, layers):
     Raises
     ------
     ValueError
-        If ``layers`` is empty or a weight is nan or infinite (a diverged network).
+        If ``path`` is not a file name, ``layers`` is empty or a weight is nan or
+        infinite (a diverged network).
     OSError
         If the file cannot be written; an existing file at ``path`` is then unchanged.
 
@@ -55,7 +60,7 @@ def save(path, layers):
             raise ValueError(f"layers[{i}]: the weights hold nan or inf (did training diverge?)")
         arrays[f"{i}_class"] = np.array(type(layer).__name__)
         arrays[f"{i}_w"], arrays[f"{i}_b"] = layer.w, layer.b
-    path = Path(path)
+    path = _checks.path("path", path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as file:  # an open file: np.savez would otherwise append ".npz"
@@ -82,7 +87,9 @@ def load(path):
     ------
     ValueError
         If ``path`` is not a network written by :func:`save` (not an ``.npz``
-        file, an array missing, or of the wrong shape or type); the message names the file.
+        file, an array missing, damaged, or of the wrong shape or type); the
+        message names the file. Only the arrays of the layers are read: other
+        members of the archive are never decompressed.
     OSError
         If the file cannot be read (e.g. it does not exist).
 
@@ -97,24 +104,32 @@ def load(path):
     >>> copy, np.array_equal(copy.w, layer.w)
     (ReLULayer(3, 2, dtype=float32), True)
     """
+    path = _checks.path("path", path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an .npz file")
-            arrays = dict(data)
-    except (ValueError, EOFError, zipfile.BadZipFile, TypeError) as error:
+        data = np.load(path, allow_pickle=False)
+    except NOT_NPZ as error:
         raise ValueError(f"{path}: not a network saved by mnistbook.save ({error})") from None
-    count = sum(1 for name in arrays if name.endswith("_class"))
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not a network saved by mnistbook.save (a single array, not an .npz file)")
+    with data:
+        return _layers(path, data)
+
+
+def _layers(path, data):
+    """The layers in an open ``.npz`` file, reading only the members they need."""
+    names = set(data.files)  # from the archive's directory: nothing decompressed yet
+    count = sum(1 for name in names if name.endswith("_class"))
     if count == 0:
-        raise ValueError(f"{path}: expected arrays 0_class, 0_w, 0_b, ..., got {sorted(arrays)}")
+        raise ValueError(f"{path}: expected arrays 0_class, 0_w, 0_b, ..., got {sorted(names)}")
     layers = []
     for i in range(count):
-        missing = [f"{i}_{part}" for part in ("class", "w", "b") if f"{i}_{part}" not in arrays]
+        missing = [f"{i}_{part}" for part in ("class", "w", "b") if f"{i}_{part}" not in names]
         if missing:
             raise ValueError(f"{path}: missing array(s) {', '.join(missing)}")
-        name, w, b = str(arrays[f"{i}_class"]), arrays[f"{i}_w"], arrays[f"{i}_b"]
+        name = str(_member(path, data, f"{i}_class"))
         if name not in LAYER_CLASSES:
             raise ValueError(f"{path}: {i}_class: expected one of {sorted(LAYER_CLASSES)}, got {name!r}")
+        w, b = _member(path, data, f"{i}_w"), _member(path, data, f"{i}_b")
         if w.ndim != 2 or not np.issubdtype(w.dtype, np.floating):
             raise ValueError(f"{path}: {i}_w: expected a float array of shape (nout, nin), "
                              f"got {w.dtype} {w.shape}")
@@ -125,3 +140,11 @@ def load(path):
         layer.w, layer.b = w, b  # fresh arrays from the file
         layers.append(layer)
     return layers
+
+
+def _member(path, data, name):
+    """Read one array of the archive; raise ValueError naming the file and the array if it is damaged."""
+    try:
+        return data[name]
+    except NOT_NPZ as error:
+        raise ValueError(f"{path}: {name}: not an array saved by mnistbook.save ({error})") from None

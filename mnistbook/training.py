@@ -148,6 +148,12 @@ def train_step(layers, x, labels_onehot):
     float
         The loss of this batch, summed over its samples.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``labels_onehot`` does not fit the layers (only shapes are
+        checked here, once per minibatch; :func:`sgd` checks the values once).
+
     Examples
     --------
     >>> from mnistbook.layers import Layer, SoftmaxLayer
@@ -210,8 +216,9 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
     Raises
     ------
     ValueError
-        Before training starts, if an argument is out of range or the data or
-        layers do not fit together (the message names the argument).
+        Before training starts, if an argument is out of range (``rng`` not a
+        ``numpy.random.Generator``, ...) or the data or layers do not fit
+        together (the message names the argument).
     TrainingDiverged
         If the loss or the weights become nan or infinite. Exceptions raised by
         ``optimizer`` itself pass through unchanged.
@@ -231,6 +238,7 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
     """
     _check_chain(layers)
     epochs, batch_size = _checks.count("epochs", epochs), _checks.count("batch_size", batch_size)
+    rng = _checks.generator("rng", rng)
     optimizer = _check_optimizer(optimizer, alpha)
     if patience is not None:
         patience = _checks.count("patience", patience)
@@ -243,7 +251,6 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
         validation = _check_data(layers, *validation, "validation ")
     if not _finite_weights(layers):
         raise ValueError("layers: the weights hold nan or inf before training")
-    rng = np.random.default_rng() if rng is None else rng
     targets = one_hot(labels, layers[-1].nout, dtype=layers[-1].dtype)
     history, best_weights, stale = History(), None, 0
 

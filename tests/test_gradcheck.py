@@ -15,6 +15,12 @@ def test_numerical_gradient_of_a_known_function_leaves_x_alone():
     np.testing.assert_array_equal(x, before)
 
 
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf"), "1e-5"])
+def test_numerical_gradient_needs_a_positive_finite_step(h):
+    with pytest.raises(ValueError, match=r"^h: expected a finite number in \(0, inf\]"):
+        numerical_gradient(np.sum, [1.0], h=h)
+
+
 def test_relative_error():
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert relative_error([1.0], [-1.0]) == 1.0

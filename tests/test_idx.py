@@ -118,7 +118,9 @@ MALFORMED = {
     "trailing byte": (GOOD + b"\x00", "trailing bytes"),
     "half an item": (header(0x0C, 1) + b"\x00\x00", "truncated data"),
     "text file": (b"hello, this is not IDX\n", "not an IDX file"),
-    "huge header": (header(0x0E, 0xFFFFFFFF, 0xFFFFFFFF) + b"\x00" * 8, "truncated data"),
+    "huge header": (header(0x0E, 0xFFFFFFFF, 0xFFFFFFFF) + b"\x00" * 8, "more than max_bytes"),
+    "too many dimensions": (header(0x08, *[1] * 65) + b"\x07", "cannot be a NumPy array"),
+    "empty but too big": (header(0x08, 0, *[0xFFFFFFFF] * 3), "cannot be a NumPy array"),
 }
 
 
@@ -220,3 +222,70 @@ def test_damaged_gzip_raises_only_idxerror(tmp_path, cut, flip, bit):
     if flip < len(data):
         data[flip] ^= 1 << bit
     check_only_idxerror(tmp_path / "damaged.gz", bytes(data[: len(data) - cut % len(data)]))
+
+
+@FAST
+@given(
+    code=st.sampled_from(list(IDX_TYPES)),
+    shape=st.lists(st.sampled_from([0, 1, 2, 3, 0xFFFF, 0xFFFFFFFF]), min_size=1, max_size=255),
+    payload=st.binary(max_size=40),
+    gz=st.booleans(),
+)
+def test_any_header_raises_only_idxerror(tmp_path, code, shape, payload, gz):
+    # up to 255 dimensions, zero-size and 4-billion-long ones: NumPy's own complaints must not leak
+    data = header(code, *shape) + payload
+    check_only_idxerror(tmp_path / "header", gzip.compress(data) if gz else data)
+
+
+# --- bounded work: a size limit, checked before reading the data --------------------
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
+def test_max_bytes_is_checked_against_the_header(tmp_path, gz):
+    path = write(tmp_path / "six-bytes", GOOD, gz=gz)
+    assert load_mnist(path, max_bytes=6).shape == (2, 3)
+    with pytest.raises(IDXError, match=r"six-bytes: header shape \(2, 3\) needs 6 data bytes, "
+                                       r"more than max_bytes=5"):
+        load_mnist(path, max_bytes=5)
+
+
+@pytest.mark.parametrize("max_bytes", [-1, 1.5, None, "big"])
+def test_max_bytes_itself_is_checked(tmp_path, max_bytes):
+    with pytest.raises(ValueError, match=r"^max_bytes: expected a whole number >= 0"):
+        load_mnist(write(tmp_path / "x", GOOD), max_bytes=max_bytes)
+
+
+def honest_huge_gzip(path, gib=4):
+    """A ~4 MB .gz whose header truly describes its ``gib`` GiB of zeros (multi-member gzip)."""
+    zeros = gzip.compress(bytes(1 << 24), compresslevel=9)  # 16 MiB of zeros, ~16 KB
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header(0x08, 1 << 16, gib << 14)))
+        for _ in range(gib << 6):
+            f.write(zeros)
+    return path
+
+
+def test_a_small_gzip_that_honestly_holds_gigabytes_fails_fast_and_catchably(tmp_path, run_memory_limited):
+    path = honest_huge_gzip(tmp_path / "huge-idx2-ubyte.gz")
+    assert path.stat().st_size < 10 << 20
+    start = time.perf_counter()
+    done = run_memory_limited("from mnistbook.idx import IDXError, load_mnist", """
+        try:
+            load_mnist(sys.argv[1])
+        except IDXError as e:
+            print(e)
+    """, path, headroom=512)
+    assert done.returncode == 0, done.stderr
+    assert str(path) in done.stdout and "more than max_bytes=1073741824" in done.stdout
+    assert time.perf_counter() - start < 20  # startup of a Python with NumPy, not 4 GiB of inflating
+
+
+def test_a_huge_sparse_plain_file_is_refused_without_reading(tmp_path):
+    path = tmp_path / "sparse-idx1-ubyte"
+    with open(path, "wb") as f:
+        f.write(header(0x08, 0xFFFFFFFF))
+        f.truncate(8 + 0xFFFFFFFF)  # 4 GiB, honest, and no disk space used
+    start = time.perf_counter()
+    with pytest.raises(IDXError, match="more than max_bytes"):
+        load_mnist(path)
+    assert time.perf_counter() - start < 0.5

@@ -163,6 +163,27 @@ def test_bad_sizes_are_rejected_by_name(nin, nout, name):
         Layer(nin, nout)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rng": 0}, r"^rng: expected a numpy.random.Generator such as np.random.default_rng\(0\), got 0"),
+    ({"rng": np.random.RandomState(0)}, r"^rng: expected a numpy.random.Generator"),
+    ({"dtype": np.int32}, r"^dtype: expected a floating type"),
+    ({"dtype": "fast"}, r"^dtype: expected a floating type .* got 'fast'"),
+    ({"init": "zeros"}, r"^init: expected 'uniform', 'xavier' or 'he'"),
+])
+def test_bad_options_are_rejected_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Layer(3, 2, **kwargs)
+
+
+@pytest.mark.parametrize("alpha", [-0.1, float("nan"), float("inf"), "0.1", None])
+def test_update_checks_its_learning_rate_before_moving(alpha):
+    layer = make(Layer)
+    w, layer.dw[:] = layer.w.copy(), 1
+    with pytest.raises(ValueError, match=r"^alpha: expected a finite number in \[0, inf\]"):
+        layer.update(alpha)
+    np.testing.assert_array_equal(layer.w, w)
+
+
 def test_wrong_target_and_delta_shapes():
     layer = make(SoftmaxLayer)
     with pytest.raises(ValueError, match="forward"):

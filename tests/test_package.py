@@ -51,3 +51,14 @@ def test_the_benchmark_harness_is_not_in_the_package():
     package = Path(mnistbook.__file__).parent
     assert not (package / "bench.py").exists()
     assert (package.parent / "benchmarks" / "bench.py").exists()
+
+
+# total functions (any array in, an array out), exceptions, and plain records raise nothing of their own
+RAISE_NOTHING = {"sigmoid", "d_sigmoid", "relu", "d_relu", "Optimizer", "History",
+                 "TrainingDiverged", "IDXError", "FetchError"}
+
+
+def test_every_exported_callable_says_what_it_raises():
+    for name in sorted(set(mnistbook.__all__) - RAISE_NOTHING):
+        doc = getattr(mnistbook, name).__doc__ or ""
+        assert "\n    Raises\n    ------\n" in doc or "errors as :class:" in doc, name

@@ -1,4 +1,7 @@
 """Tests for mnistbook.persist: exact round trip and clear errors."""
+import io
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -96,3 +99,54 @@ def test_load_of_a_single_npy_array_names_the_file(tmp_path):
     np.save(path, np.zeros(3))
     with pytest.raises(ValueError, match=r"array\.npy: not a network saved by mnistbook\.save"):
         load(path)
+
+
+# --- load reads only the arrays it uses ------------------------------------------
+
+
+def add_member(path, name, header_shape, chunks=0, damage=False):
+    """Append a .npy member of uint8 zeros (``chunks`` x 16 MiB, deflated) to an .npz archive."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False,
+                                               "shape": header_shape})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+            member.write(buf.getvalue()[:10] if damage else buf.getvalue())
+            for _ in range(chunks):
+                member.write(bytes(1 << 24))
+
+
+def test_load_never_reads_an_unrelated_member(tmp_path):
+    path = tmp_path / "net.npz"
+    save(path, [Layer(3, 2, rng=np.random.default_rng(0))])
+    add_member(path, "notes", (5,), damage=True)  # a broken member nobody asked for
+    (layer,) = load(path)
+    assert layer.w.shape == (2, 3)
+
+
+def test_load_does_not_decompress_a_huge_extra_member(tmp_path, run_memory_limited):
+    path = tmp_path / "net.npz"
+    save(path, [Layer(3, 2, rng=np.random.default_rng(0))])
+    add_member(path, "extra", (1 << 29,), chunks=32)  # 512 MiB of zeros in a few hundred KB
+    assert path.stat().st_size < 5 << 20
+    done = run_memory_limited("from mnistbook import load", """
+        print(load(sys.argv[1]))
+    """, path, headroom=256)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[Layer(3, 2, dtype=float64)]"
+
+
+def test_a_damaged_array_of_the_network_names_file_and_array(tmp_path):
+    path = tmp_path / "net.npz"
+    arrays = good_arrays()
+    write(path, **{name: array for name, array in arrays.items() if name != "0_w"})
+    add_member(path, "0_w", (3, 2), damage=True)
+    with pytest.raises(ValueError, match=r"net\.npz: 0_w: not an array saved by mnistbook\.save"):
+        load(path)
+
+
+@pytest.mark.parametrize("path", [3, "", None])
+def test_a_path_that_is_no_file_name_is_rejected_by_name(tmp_path, path):
+    for call in (lambda: load(path), lambda: save(path, [Layer(3, 2, rng=np.random.default_rng(0))])):
+        with pytest.raises(ValueError, match=r"^path: expected a file or folder name"):
+            call()

@@ -50,13 +50,16 @@ def test_page(browser, site_url, page_name):
         visit.close()
 
 
-def test_search_finds_a_chapter(browser, site_url):
-    visit = PageVisit(browser, f"{site_url}/search.html?q=softmax")
+@pytest.mark.parametrize("query, page", [("softmax", "softmax.html"),
+                                         ("backpropagation", "layer.html"),
+                                         ("backpropagation", "glossary.html")])
+def test_search_finds_a_chapter(browser, site_url, query, page):
+    visit = PageVisit(browser, f"{site_url}/search.html?q={query}")
     try:
         results = visit.page.locator("#search-results li a")
         results.first.wait_for(timeout=15_000)
         links = [results.nth(i).get_attribute("href") for i in range(results.count())]
-        assert any((link or "").split("#")[0].endswith("softmax.html") for link in links), links
+        assert any((link or "").split("#")[0].endswith(page) for link in links), links
         assert visit.outside == [] and visit.errors == []
     finally:
         visit.close()
@@ -115,6 +118,22 @@ def test_language_switch(browser, site_url, width):
         assert visit.outside == [] and visit.errors == []
     finally:
         visit.close()
+
+
+def test_glossary_and_lecture_pages():
+    """The glossary pairs at least 20 terms with Japanese ones marked lang="ja";
+    the lecture page lists the nine corrections; the index links back to the chapters."""
+    import re
+
+    glossary = (SITE / "glossary.html").read_text()
+    terms = re.findall(r'<dt id="term-[^"]+"', glossary)
+    assert len(terms) >= 20, len(terms)
+    assert glossary.count('lang="ja"') >= len(terms), glossary.count('lang="ja"')
+    lecture = (SITE / "lecture.html").read_text()
+    corrections = lecture.split('id="what-the-book-corrects"')[1]
+    assert len(re.findall(r"<tr class=\"row-(?:odd|even)\"><td><p>\d</p>", corrections)) == 9
+    index = (SITE / "genindex.html").read_text()
+    assert "backpropagation" in index and "layer.html#index-" in index
 
 
 # What a copy button copies: the code, without prompts or doctest output.

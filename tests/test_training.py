@@ -253,6 +253,8 @@ def test_divergence_always_ends_in_training_diverged(make_optimizer, batch_size,
     ({"patience": 0, "validation": blobs(5, 25)}, r"^patience: expected a whole number >= 1"),
     ({"patience": 2}, r"^patience: early stopping needs validation"),
     ({"validation": blobs(5, 25)[0]}, r"^validation: expected a pair"),
+    ({"rng": 0}, r"^rng: expected a numpy.random.Generator"),
+    ({"rng": np.random.RandomState(0)}, r"^rng: expected a numpy.random.Generator"),
 ])
 def test_bad_arguments_are_rejected_before_training_naming_the_argument(kwargs, message):
     images, labels = blobs(20, 26)
