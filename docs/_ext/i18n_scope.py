@@ -47,6 +47,25 @@ class KeepCodeUntranslated(SphinxTransform):
                     node["translatable"] = False
 
 
+class KeepSourceAnchors(SphinxTransform):
+    """Links to a heading of another page (``[text](layer.md#the-slow-version)``) use
+    the anchors of the English headings in every edition.
+
+    MyST records a page's heading anchors in the environment when it parses the
+    page.  Sphinx parses a translated title as a small document of its own, and
+    MyST records that one's anchor in place of the page's, so the other pages'
+    links to the page would no longer resolve.  The page's own record, kept on
+    the page's document, is put back after the translation.
+    """
+
+    default_priority = 21  # right after sphinx's Locale transform (20)
+
+    def apply(self, **kwargs) -> None:
+        slugs = getattr(self.document, "myst_slugs", None)
+        if slugs and self.env.docname in self.env.metadata:
+            self.env.metadata[self.env.docname]["myst_slugs"] = slugs
+
+
 def _raw_blocks_are_messages(app, config):
     if "raw" not in config.gettext_additional_targets:
         config.gettext_additional_targets = [*config.gettext_additional_targets, "raw"]
@@ -68,4 +87,5 @@ def setup(app):
     app.connect("config-inited", _raw_blocks_are_messages)
     app.connect("config-inited", _catalog_sees_the_html_outputs)
     app.add_transform(KeepCodeUntranslated)
+    app.add_transform(KeepSourceAnchors)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
