@@ -14,7 +14,7 @@ other glue roles, which need myst-nb's renderer, report a clear error in a
 translated paragraph instead of an obscure one.
 
 Some cells glue words, not only numbers ("about 40 times faster than",
-"meets"), chosen from a measurement.  In a translated paragraph such a phrase
+"meets"), chosen from a measurement.  In a translated build such a phrase
 is translated through the catalog ``glue.po`` of the language, whose msgids are
 the phrases with ``{}`` in place of each number ("about {} times faster than");
 the numbers are put back, in order, into the msgstr.  A phrase the catalog
@@ -29,6 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from myst_nb.ext.glue.roles import PasteMarkdownRole, PasteRoleAny, PasteTextRole
 from myst_nb.ext.glue.utils import glue_warning
 
@@ -92,17 +93,28 @@ class TranslatedPasteTextRole(PasteTextRole):
             load_glue_data(env.mystnb_config.output_folder, env.docname)
         )
         try:
-            result, messages = super().run()
+            return super().run()
         finally:
             del document["nb_renderer"]
-        app = env.app
+
+
+class TranslateGluedPhrases(SphinxPostTransform):
+    """In a translated build, glued phrases read in its language, in every paragraph
+    (also one whose translation is the same as the English, which Sphinx does not
+    re-parse) and for ``path::key`` glue from other pages, resolved before this."""
+
+    default_priority = 50  # after myst-nb resolves glue from other pages (5)
+
+    def run(self, **kwargs) -> None:
+        app = self.app
+        if (app.config.language or "en") == "en":
+            return
         if not hasattr(app, "mnistbook_phrases"):  # on the app: read once per build
             app.mnistbook_phrases = load_phrases(app.srcdir, app.config.locale_dirs, app.config.language)
-        for node in result:
-            if isinstance(node, nodes.inline) and "pasted-text" in node["classes"]:
+        for node in self.document.findall(nodes.inline):
+            if "pasted-text" in node["classes"]:
                 text = translate_phrase(node.astext(), app.mnistbook_phrases)
                 node.children = [nodes.Text(text)]
-        return result, messages
 
 
 def _untranslatable(role_class, name: str):
@@ -132,6 +144,7 @@ def _phrases_changed(app, env, added, changed, removed):
 def setup(app):
     app.setup_extension("myst_nb")
     app.connect("env-get-outdated", _phrases_changed)
+    app.add_post_transform(TranslateGluedPhrases)
     app.add_role_to_domain("glue", "text", TranslatedPasteTextRole(), override=True)
     for name, role_class in (("", PasteRoleAny), ("any", PasteRoleAny), ("md", PasteMarkdownRole)):
         role = _untranslatable(role_class, f"glue:{name}" if name else "glue")
