@@ -56,6 +56,13 @@ def build_site(session: nox.Session, pdf: bool = True) -> None:
     build_japanese(session)
     if pdf:
         build_pdf(session)
+        # The Japanese pages link the book's PDF beside them: the same file.
+        if (SITE / "ja").is_dir() and BOOK_PDF.exists():
+            (SITE / "ja" / BOOK_PDF.name).unlink(missing_ok=True)
+            try:
+                os.link(BOOK_PDF, SITE / "ja" / BOOK_PDF.name)
+            except OSError:
+                shutil.copyfile(BOOK_PDF, SITE / "ja" / BOOK_PDF.name)
 
 
 def build_japanese(session: nox.Session) -> None:
