@@ -127,3 +127,19 @@ def test_glued_phrases_are_translated():
         if words.search(text) and not re.search(r"[_`]", text)  # identifiers stay as they are
     })
     assert not english_left, "glued English phrases in the Japanese pages:\n" + "\n".join(english_left)
+
+
+def test_japanese_links_resolve():
+    """Every relative link of a Japanese page leads to a file of the site: its
+    pages, its downloads (the notebooks, the course bundle, the PDF), its assets."""
+    broken = set()
+    for page in sorted((SITE / "ja").rglob("*.html")):
+        if "_static" in page.relative_to(SITE).parts:
+            continue  # the themes' template fragments, not pages
+        html = page.read_text(encoding="utf8")
+        for href in re.findall(r'\shref="([^"#?]+)[^"]*"', html):
+            if "://" in href or href.startswith(("mailto:", "data:", "javascript:")):
+                continue
+            if not (page.parent / href).resolve().exists():
+                broken.add(f"{page.relative_to(SITE)} -> {href}")
+    assert not broken, "broken links in the Japanese edition:\n" + "\n".join(sorted(broken)[:20])
