@@ -132,7 +132,7 @@ def all_site_pages() -> list[str]:
     return sorted(
         path.relative_to(SITE).as_posix()
         for path in SITE.rglob("*.html")
-        if path.relative_to(SITE).parts[0] not in skip
+        if not set(path.relative_to(SITE).parts) & set(skip)  # also the Japanese edition's
     )
 
 
