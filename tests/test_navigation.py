@@ -162,7 +162,7 @@ def test_desktop_shows_the_page_contents_without_a_toggle(browser, site_url):
         assert entries.count() >= 5 and entries.first.is_visible()
         page.locator("body").focus()
         tab_to(page, lambda s: s["href"].startswith("#") and s["text"] == entries.first.inner_text().strip(),
-               limit=120)
+               limit=1500)  # every link and formula of the chapter comes first
     finally:
         visit.close()
 
