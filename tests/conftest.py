@@ -26,16 +26,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("MNISTBOOK_SITE", ROOT / "_build" / "html"))
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+# the same sandbox and network flags as the PDF printer: one list for both
+from mnistbook_site.pdf import CHROMIUM_ARGS  # noqa: E402
 # Sphinx's generated pages that are not part of the book's reading order.
 NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 EDITIONS = ("", "ja/")  # the English site and the Japanese one inside it
