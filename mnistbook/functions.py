@@ -27,9 +27,10 @@ def _vectors(x, name="x"):
 def sigmoid(x):
     r"""Logistic function :math:`\sigma(x) = 1 / (1 + e^{-x})`, element-wise.
 
-    Computed from :math:`e^{-|x|} \le 1`, so it never overflows:
-    :math:`\sigma(x) = 1/(1+e^{-|x|})` for :math:`x \ge 0` and
-    :math:`e^{-|x|}/(1+e^{-|x|})` for :math:`x < 0`.
+    Computed as :math:`\sigma(x) = e^{\min(x, 0)} / (1 + e^{-|x|})`: for
+    :math:`x \ge 0` that is :math:`1/(1+e^{-x})`, for :math:`x < 0` it is
+    :math:`e^{x}/(1+e^{x})`, the same fraction times :math:`e^{x}/e^{x}`.
+    Neither exponent is positive, so nothing overflows.
 
     Parameters
     ----------
@@ -45,9 +46,8 @@ def sigmoid(x):
     array([0. , 0.5, 1. ])
     """
     x = _floats(x)
-    e = np.exp(-np.abs(x))  # in (0, 1]: no overflow for any x
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    # both exponentials are in (0, 1]: no overflow for any x
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
 
 
 def d_sigmoid(y):
