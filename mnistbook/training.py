@@ -120,6 +120,11 @@ def accuracy(layers, images, labels, batch_size=10_000):
     _check_chain(layers)
     batch_size = _checks.count("batch_size", batch_size)
     images, labels = _check_data(layers, images, labels)
+    return _accuracy(layers, images, labels, batch_size)
+
+
+def _accuracy(layers, images, labels, batch_size=10_000):
+    """:func:`accuracy` without the checks (callers checked the arguments)."""
     correct = 0
     for start in range(0, len(images), batch_size):
         y = _forward(layers, images[start:start + batch_size])
@@ -270,7 +275,7 @@ def sgd(layers, images, labels, *, epochs=1, batch_size=50, alpha=None, rng=None
         message = (f"train loss {history.train_loss[-1]:.4f}, "
                    f"train acc {history.train_accuracy[-1]:.4f}")
         if validation is not None:
-            history.val_accuracy.append(accuracy(layers, *validation))
+            history.val_accuracy.append(_accuracy(layers, *validation))  # checked above
             message += f", val acc {history.val_accuracy[-1]:.4f}"
             if history.val_accuracy[-1] > max(history.val_accuracy[:-1], default=-1.0):
                 history.best_epoch, stale = epoch, 0
