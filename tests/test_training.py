@@ -110,6 +110,18 @@ def test_without_patience_validation_only_monitors():
         sgd(layers, images, labels, patience=2, progress=False)
 
 
+def test_data_is_checked_once_however_many_epochs(monkeypatch):
+    import mnistbook.training as training
+    checked = []
+    real = training._check_data
+    monkeypatch.setattr(training, "_check_data",
+                        lambda *args: checked.append(args[-1] if len(args) == 4 else "") or real(*args))
+    history = sgd(net(), *blobs(100, 7), epochs=4, rng=np.random.default_rng(0),
+                  validation=blobs(60, 8), progress=False)
+    assert len(history.val_accuracy) == 4
+    assert checked == ["", "validation "]  # the training data, the validation data: once each
+
+
 def test_huge_learning_rate_raises_training_diverged():
     images, labels = blobs(200, 9)
     rng = np.random.default_rng(0)
