@@ -39,11 +39,10 @@ def payload() -> dict:
 
 
 def open_draw(browser, site_url, viewport, dark=False) -> PageVisit:
-    visit = PageVisit(browser, f"{site_url}/draw.html")
-    if viewport != DESKTOP or dark:
-        visit.page.set_viewport_size(viewport)
-        visit.page.emulate_media(color_scheme="dark" if dark else "light")
-        visit.page.reload(wait_until="load")
+    # size and colour scheme from the start: a reload would cut the first load's
+    # favicon request short, which the visit records as a failed request
+    visit = PageVisit(browser, f"{site_url}/draw.html", width=viewport["width"],
+                      height=viewport["height"], color_scheme="dark" if dark else "light")
     visit.page.wait_for_function("() => window.mnistbookDemo !== undefined")
     return visit
 
