@@ -143,3 +143,14 @@ def test_japanese_links_resolve():
             if not (page.parent / href).resolve().exists():
                 broken.add(f"{page.relative_to(SITE)} -> {href}")
     assert not broken, "broken links in the Japanese edition:\n" + "\n".join(sorted(broken)[:20])
+
+
+def test_japanese_pages_say_the_pdf_is_english():
+    """The Japanese sidebar and footer link the one (English) PDF, and say so in Japanese."""
+    if not (SITE / "mnistbook.pdf").exists():
+        pytest.skip("the site was built without its PDF")
+    english = (SITE / "index.html").read_text(encoding="utf8")
+    japanese = (SITE / "ja" / "index.html").read_text(encoding="utf8")
+    assert "The whole book (PDF)" in english and "the whole book as a PDF" in english
+    assert "本全体 (PDF、英語版)" in japanese and "本全体の PDF (英語版)" in japanese
+    assert "The whole book" not in japanese and "whole book as a PDF" not in japanese
