@@ -100,6 +100,18 @@ def test_fastest_thread_count_is_used():
     assert result["rows"][2]["seconds"] == min(seconds.values())
 
 
+def test_targets_are_checked_only_at_their_thread_count():
+    rows = [{"seconds": 30.0}, {"seconds": 3.0}, {"seconds": 1.0}, {"seconds": 1.2}]
+    result = {"rows": rows, "time_split": {"products_seconds": 0.5}, "threads": {"used": 2}}
+    assert [t["holds"] for t in bench.check_targets(result)] == [None, None, None]
+    result["threads"]["used"] = bench.TARGET_THREADS
+    assert [t["holds"] for t in bench.check_targets(result)] == [True, False, True]
+    two = run_tiny(thread_counts=(2,))
+    assert "run with --threads 1 to check them" in bench.format_table(two)
+    assert "run with --threads" not in bench.format_table(run_tiny())
+    assert bench.parse_args([]).threads == [bench.TARGET_THREADS]
+
+
 def test_check_targets():
     rows = [{"seconds": 30.0}, {"seconds": 3.0}, {"seconds": 1.0}, {"seconds": 1.2}]
     result = {"rows": rows, "time_split": {"products_seconds": 0.5}}
