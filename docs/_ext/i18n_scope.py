@@ -26,6 +26,24 @@ def _is_output(node: nodes.Element) -> bool:
     return isinstance(node, nodes.container) and "cell_output" in node.get("classes", [])
 
 
+class GiveTableCellsASource(SphinxTransform):
+    """The cells of a table inside a directive (``:::{container}``) are messages too.
+
+    MyST leaves the paragraphs of such a table without a ``source``, and Sphinx
+    takes a text without a source for one of its own built-in messages: it
+    neither offers it for translation nor translates it, silently.  Each cell
+    gets the source and line of its table.
+    """
+
+    default_priority = 11  # before KeepCodeUntranslated (12) and the Locale transform (20)
+
+    def apply(self, **kwargs) -> None:
+        for table in self.document.findall(nodes.table):
+            for node in table.findall(nodes.TextElement):
+                if not node.source and table.source:
+                    node.source, node.line = table.source, node.line or table.line
+
+
 class KeepCodeUntranslated(SphinxTransform):
     """Mark cell outputs and docstrings as not translatable."""
 
@@ -86,6 +104,7 @@ def _catalog_sees_the_html_outputs(app, config):
 def setup(app):
     app.connect("config-inited", _raw_blocks_are_messages)
     app.connect("config-inited", _catalog_sees_the_html_outputs)
+    app.add_transform(GiveTableCellsASource)
     app.add_transform(KeepCodeUntranslated)
     app.add_transform(KeepSourceAnchors)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
