@@ -154,3 +154,12 @@ def test_japanese_pages_say_the_pdf_is_english():
     assert "The whole book (PDF)" in english and "the whole book as a PDF" in english
     assert "本全体 (PDF、英語版)" in japanese and "本全体の PDF (英語版)" in japanese
     assert "The whole book" not in japanese and "whole book as a PDF" not in japanese
+
+
+def test_japanese_run_times_table_is_in_japanese():
+    """The run page's table of chapter times is made after translation, in each edition's words."""
+    english = (SITE / "run.html").read_text(encoding="utf8")
+    japanese = (SITE / "ja" / "run.html").read_text(encoding="utf8")
+    assert "Time on the build machine" in english and "Measured while building" in english
+    assert "ビルドしたマシンでの時間" in japanese and "全章" in japanese
+    assert "Time on the build machine" not in japanese and "Measured while building" not in japanese

@@ -499,6 +499,18 @@ class RunTimesDirective(SphinxDirective):
         return [RunTimesNode()]
 
 
+# The table is made after the translation step, so its words come in each edition's language here.
+RUN_TIMES_WORDS = {
+    "en": {"chapter": "Chapter", "time": "Time on the build machine", "all": "All chapters",
+           "where": "Measured while building this site, on a machine with {cpus} logical processors; "
+                    "a chapter taken from the execution cache shows the time of the build that last "
+                    "executed it."},
+    "ja": {"chapter": "章", "time": "ビルドしたマシンでの時間", "all": "全章",
+           "where": "このサイトのビルド中に、論理プロセッサが {cpus} 個のマシンで測った。実行キャッシュから"
+                    "とった章には、最後にその章を実行したビルドの時間を示している。"},
+}
+
+
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s"
@@ -517,20 +529,18 @@ class RunTimesTransform(SphinxPostTransform):
                 data = NbMetadataCollector.get_exec_data(self.env, docname) or {}
                 if data.get("runtime") is not None:
                     rows.append((docname, data["runtime"]))
-            where = nodes.paragraph(text=(
-                f"Measured while building this site, on a machine with {os.cpu_count()} "
-                f"logical processors; a chapter taken from the execution cache shows "
-                f"the time of the build that last executed it."))
-            node.replace_self([self._table(rows), where])
+            words = RUN_TIMES_WORDS.get(self.config.language, RUN_TIMES_WORDS["en"])
+            where = nodes.paragraph(text=words["where"].format(cpus=os.cpu_count()))
+            node.replace_self([self._table(rows, words), where])
 
-    def _table(self, rows):
+    def _table(self, rows, words):
         table = nodes.table(classes=["colwidths-auto", "reader-run-times"])
         group = nodes.tgroup(cols=2)
         table += group
         group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=1)]
         head, body = nodes.thead(), nodes.tbody()
         group += [head, body]
-        head += self._row(nodes.Text("Chapter"), nodes.Text("Time on the build machine"))
+        head += self._row(nodes.Text(words["chapter"]), nodes.Text(words["time"]))
         for docname, seconds in rows:
             link = addnodes.pending_xref("", refdoc=self.env.docname, reftarget=f"/{docname}",
                                          reftype="doc", refdomain="std", refexplicit=False,
@@ -538,7 +548,7 @@ class RunTimesTransform(SphinxPostTransform):
             link += nodes.inline(text=docname)
             body += self._row(link, nodes.Text(_duration(seconds)))
         total = sum(seconds for _, seconds in rows)
-        body += self._row(nodes.strong(text="All chapters"), nodes.strong(text=_duration(total)))
+        body += self._row(nodes.strong(text=words["all"]), nodes.strong(text=_duration(total)))
         return table
 
     @staticmethod
