@@ -136,6 +136,38 @@ def test_glossary_and_lecture_pages():
     assert "backpropagation" in index and "layer.html#index-" in index
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("page", ["lecture.html", "summary.html"])
+def test_stacked_table_cells_are_labelled_with_their_headers(page, edition, browser, site_url):
+    """On a phone a stacked table is one block per row, its headers hidden: every cell
+    but the first reads its own column's header, in the edition's language; on a
+    wide screen the labels are hidden and the header row shows."""
+    phone = PageVisit(browser, f"{site_url}/{edition}{page}", width=390, height=844)
+    wide = PageVisit(browser, f"{site_url}/{edition}{page}")
+    try:
+        read = """() => Array.from(document.querySelectorAll('.stacked-table table'), table => {
+          const headers = Array.from(table.querySelectorAll('thead th'), th => th.innerText.trim());
+          const rows = Array.from(table.querySelectorAll('tbody tr'), tr =>
+            Array.from(tr.children, td => {
+              const label = td.querySelector('.stacked-label');
+              return label && label.offsetParent !== null ? label.innerText.trim() : null;
+            }));
+          const headerShown = table.querySelector('thead').offsetParent !== null;
+          return {headers, rows, headerShown};
+        })"""
+        tables = phone.page.evaluate(read)
+        assert tables, page
+        for table in tables:
+            assert not table["headerShown"]
+            wanted = [None] + [h[:1].upper() + h[1:] + ":" for h in table["headers"][1:]]
+            assert all(row == wanted for row in table["rows"]), (wanted, table["rows"][0])
+        for table in wide.page.evaluate(read):
+            assert table["headerShown"] and all(row == [None] * len(row) for row in table["rows"])
+    finally:
+        phone.close()
+        wide.close()
+
+
 # What a copy button copies: the code, without prompts or doctest output.
 COPY_LISTENER = """() => {
   window.copiedTexts = [];

@@ -95,6 +95,28 @@ class UniqueExerciseIds(SphinxPostTransform):
                                       for i in section["ids"]]
 
 
+# -- stacked tables -------------------------------------------------------------
+class LabelStackedCells(SphinxPostTransform):
+    """A table in a ``stacked-table`` container becomes one block per row on a phone,
+    its header row hidden: every cell but the row's first starts with its column's
+    header as a label (hidden on wider screens, see mnistbook.css). After the
+    translation step, so each edition's labels are its own headers."""
+
+    default_priority = 200
+
+    def run(self, **kwargs):
+        for container in self.document.findall(nodes.container):
+            if "stacked-table" not in container["classes"]:
+                continue
+            for table in container.findall(nodes.table):
+                head = next(table.findall(nodes.thead))
+                headers = [entry.astext() for entry in head.findall(nodes.entry)]
+                for row in next(table.findall(nodes.tbody)).findall(nodes.row):
+                    for header, entry in list(zip(headers, row.findall(nodes.entry)))[1:]:
+                        label = header[:1].upper() + header[1:] + ": "
+                        entry[0].insert(0, nodes.inline(text=label, classes=["stacked-label"]))
+
+
 # -- hidden code cells ----------------------------------------------------------
 def visit_hidden_cell(self, node):
     """myst-nb's <details> for hidden code, named by its visible text.
@@ -372,6 +394,7 @@ def setup(app: Sphinx):
                  singlehtml=(visit_japanese, depart_japanese))
     app.add_transform(MarkJapanese)
     app.add_post_transform(UniqueExerciseIds)
+    app.add_post_transform(LabelStackedCells)
     app.add_css_file("mnistbook-site.css", priority=600)  # after the book's own CSS
     app.add_css_file(PRINT_LIGHT_CSS, media="print", priority=900)
     app.add_js_file("mnistbook-site.js", loading_method="defer")
